@@ -1,0 +1,41 @@
+// Push events: the core publishes, every transport (IPC, /api/live) forwards.
+// Add an event by adding a key here.
+export interface PushEvents {
+  /** Sent once when a live connection opens; lets clients show they are online. */
+  'live.hello': { at: string };
+  /** Settings or workspace info changed (e.g. the ingest server moved). */
+  'workspace.changed': { at: string };
+}
+
+export type PushName = keyof PushEvents;
+export interface PushMessage<N extends PushName = PushName> {
+  event: N;
+  payload: PushEvents[N];
+}
+
+export type PushListener = (msg: PushMessage) => void;
+
+/** A tiny publish/subscribe hub; listeners that throw never stop the others. */
+export function createLiveHub() {
+  const listeners = new Set<PushListener>();
+  return {
+    publish<N extends PushName>(event: N, payload: PushEvents[N]) {
+      const msg = { event, payload } as PushMessage;
+      for (const l of listeners) {
+        try {
+          l(msg);
+        } catch {
+          /* a broken subscriber must not break publishing */
+        }
+      }
+    },
+    subscribe(listener: PushListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    get size() {
+      return listeners.size;
+    },
+  };
+}
+export type LiveHub = ReturnType<typeof createLiveHub>;

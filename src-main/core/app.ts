@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import pkg from '../../package.json';
+import { createDispatcher } from './api/dispatch';
+import type { Handlers } from './api/contract';
+import { createLiveHub } from './api/push';
+import type { CoreContext } from './context';
+import { ensureWritableDir } from './datadir';
+import { createIngestListener } from './ingest/listener';
+import { openWarehouse } from './warehouse/open';
+import { warehouseHandlers } from './warehouse/handlers';
+import { openWorkspace } from './workspace/store';
+import { effectiveIngest, workspaceHandlers } from './workspace/handlers';
+
+export interface CoreOptions {
+  dataDir: string;
+  ingestHost?: string;
+  ingestPort?: number;
+  /** Start the ingest server (default true); some tests only need the API. */
+  listen?: boolean;
+}
+
+/**
+ * The composition root. Opens the workspace and the warehouse, wires every
+ * domain's handlers into one dispatcher and starts the ingest server.
+ * Plain Node: used by Electron main, headless mode and tests alike.
+ */
+export async function createCore(opts: CoreOptions) {
+  await ensureWritableDir(opts.dataDir);
+  const store = await openWorkspace(join(opts.dataDir, 'workspace.json'));
+  const warehouse = await openWarehouse(join(opts.dataDir, 'warehouse.duckdb'));
+  const live = createLiveHub();
+  const ingest = createIngestListener({ register: () => undefined });
+
+  const ctx: CoreContext = {
+    dataDir: opts.dataDir,
+    version: pkg.version,
+    store,
+    warehouse,
+    live,
+    ingest,
+    overrides: { ingestHost: opts.ingestHost, ingestPort: opts.ingestPort },
+  };
+
+  const handlers: Handlers = {
+    ...workspaceHandlers(ctx),
+    ...warehouseHandlers(ctx),
+  };
+  const dispatcher = createDispatcher(handlers);
+
+  let stopped = false;
+  return {
+    ctx,
+    dispatcher,
+    live,
+    /** Start listening for Segment; a busy port is reported in workspace.info, not fatal. */
+    async start() {
+      if (opts.listen === false) return;
+      const { host, port } = effectiveIngest(ctx);
+      await ingest.start(host, port).catch(() => undefined);
+    },
+    /** Stop accepting, let in-flight requests finish, flush and close DuckDB. Idempotent. */
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await ingest.stop();
+      await warehouse.close();
+    },
+  };
+}
+export type Core = Awaited<ReturnType<typeof createCore>>;

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startHeadless, type Headless } from '../helpers/headless';
+import { tempDir } from '../helpers/tmp';
+import { launchChromium, snap, watchConsole } from './browser';
+
+describe('the app in Chromium through headless mode', () => {
+  let app: Headless;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    errors = watchConsole(page);
+    await page.goto(app.openUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await cleanup?.();
+  });
+
+  it('opens with the sidebar, goes live and keeps the token out of the URL', async () => {
+    for (const label of ['Sources', 'Users', 'Customer Model', 'Warehouse', 'Settings']) {
+      await expect.poll(() => page.getByRole('link', { name: label }).count()).toBe(1);
+    }
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Live' }).count()).toBe(1);
+    expect(page.url()).not.toContain(app.adminToken);
+    await snap(page, 'foundation-home');
+  });
+
+  it('runs select 42 on the Warehouse page with Ctrl+Enter', async () => {
+    await page.getByRole('link', { name: 'Warehouse' }).click();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.waitFor();
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('select 42 as answer');
+    await page.keyboard.press('Control+Enter');
+    const result = page.getByTestId('query-result');
+    await result.waitFor();
+    await expect.poll(() => result.locator('td:not(.rownum)').first().textContent()).toBe('42');
+    expect(await result.locator('th').nth(1).textContent()).toBe('answer');
+    await snap(page, 'foundation-warehouse');
+  });
+
+  it('shows the refusal of a write statement inline', async () => {
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('create table x (a int)');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    const err = page.getByTestId('query-error');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/read-only/);
+    await snap(page, 'foundation-warehouse-refused');
+  });
+
+  it('validates and saves settings', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const port = page.locator('input[name="ingestPort"]');
+    await port.waitFor();
+    await port.fill('99999');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('settings-error').waitFor();
+    expect(await page.getByTestId('settings-error').textContent()).toMatch(/ingestPort/);
+    expect((await app.call('settings.get')).body.ingestPort).not.toBe(99999);
+    await snap(page, 'foundation-settings-error');
+    await page.locator('input[name="publicUrl"]').fill('https://tunnel.example.com');
+    await port.fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect(await page.getByTestId('endpoint-url').textContent()).toBe('https://tunnel.example.com/v1/events');
+    expect((await app.call('settings.get')).body.publicUrl).toBe('https://tunnel.example.com');
+  });
+
+  it('shows an honest coming state on pages not built yet and logs no errors', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByText('Coming in the next release').waitFor();
+    expect(errors, errors.join('\n')).toEqual([]);
+  });
+});
