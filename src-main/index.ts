@@ -4,7 +4,8 @@ import { join, normalize, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createCore, type Core } from './core/app';
 import { RENDERER_CSP } from './core/admin/csp';
-import { bindIpc } from './ipc';
+import { bindIpc, bindSaveExport } from './ipc';
+import { saveExportTo } from './core/users/export';
 
 const RENDERER_DIR = fileURLToPath(new URL('../renderer', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -68,6 +69,15 @@ async function boot() {
     return;
   }
   bindIpc(ipcMain, core.dispatcher, core.live, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
+  const ctx = core.ctx;
+  bindSaveExport(
+    ipcMain,
+    async (fileName) => {
+      const r = win ? await dialog.showSaveDialog(win, { defaultPath: fileName }) : await dialog.showSaveDialog({ defaultPath: fileName });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    (id, destination) => saveExportTo(ctx, id, destination),
+  );
   createWindow();
 }
 

@@ -7,6 +7,7 @@ import { createCore, type Core } from './core/app';
 import { startAdminServer, type AdminServer } from './core/admin/server';
 import { generateToken } from './core/admin/token';
 import { parseServeArgs } from './serve-args';
+import { registerExportRoutes } from './core/users/export';
 
 async function adminTokenFor(dataDir: string, given?: string): Promise<string> {
   if (given) return given;
@@ -48,6 +49,8 @@ async function main() {
     token,
     port: parsed.adminPort,
     rendererDir: fileURLToPath(new URL('../renderer', import.meta.url)),
+    // One-time download links of users exports (users.export).
+    extend: (app) => registerExportRoutes(app, core!.ctx),
   });
   const info = (await core.dispatcher.call('workspace.info', {})) as { ingestUrl: string | null; ingestError: string | null };
   if (info.ingestError) process.stderr.write(`Warning: ${info.ingestError}\n`);

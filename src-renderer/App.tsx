@@ -2,10 +2,14 @@ import { Router, Route, Switch, Redirect } from 'wouter';
 import { useHashLocation } from 'wouter/use-hash-location';
 import { hasAccess } from './api/client';
 import { Sidebar } from './components/Sidebar';
-import { ComingSoon } from './pages/ComingSoon';
 import { WarehousePage } from './pages/WarehousePage';
 import { SettingsPage } from './pages/SettingsPage';
+import { SourcesPage } from './pages/sources/SourcesPage';
+import { CatalogPage } from './pages/sources/CatalogPage';
+import { ConnectionPage } from './pages/sources/ConnectionPage';
 import { NoAccess } from './pages/NoAccess';
+import { UsersPage } from './pages/users/UsersPage';
+import { ModelPage } from './pages/model/ModelPage';
 
 export function App() {
   if (!hasAccess) return <NoAccess />;
@@ -15,15 +19,11 @@ export function App() {
         <Sidebar />
         <main className="content">
           <Switch>
-            <Route path="/sources">
-              <ComingSoon title="Sources" what="Connect Segment, copy the event write key and watch events arrive in the Event debugger." />
-            </Route>
-            <Route path="/users">
-              <ComingSoon title="Users" what="Browse, search and export the unified users imported into your warehouse." />
-            </Route>
-            <Route path="/model">
-              <ComingSoon title="Customer Model" what="Define the properties every user has: email, name, plan and your own." />
-            </Route>
+            <Route path="/sources" component={SourcesPage} />
+            <Route path="/sources/new" component={CatalogPage} />
+            <Route path="/sources/:id/:tab?" component={ConnectionPage} />
+            <Route path="/users/:id?" component={UsersPage} />
+            <Route path="/model" component={ModelPage} />
             <Route path="/warehouse" component={WarehousePage} />
             <Route path="/settings" component={SettingsPage} />
             <Route>

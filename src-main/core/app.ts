@@ -8,6 +8,16 @@ import { ensureWritableDir } from './datadir';
 import { createIngestListener } from './ingest/listener';
 import { openWarehouse } from './warehouse/open';
 import { warehouseHandlers } from './warehouse/handlers';
+import { modelHandlers } from './model/handlers';
+import { reconcileUsersTable } from './model/migrate';
+import { usersHandlers } from './users/handlers';
+import { sourcesHandlers } from './sources/handlers';
+import { createPipelines } from './pipelines';
+import { writeKeyResolver } from './sources';
+import { createEventLog } from './events/log';
+import { createEventSample } from './events/sample';
+import { eventsHandlers } from './events/handlers';
+import { registerIngestRoutes } from './ingest/routes';
 import { openWorkspace } from './workspace/store';
 import { effectiveIngest, workspaceHandlers } from './workspace/handlers';
 
@@ -29,7 +39,17 @@ export async function createCore(opts: CoreOptions) {
   const store = await openWorkspace(join(opts.dataDir, 'workspace.json'));
   const warehouse = await openWarehouse(join(opts.dataDir, 'warehouse.duckdb'));
   const live = createLiveHub();
-  const ingest = createIngestListener({ register: () => undefined });
+
+  // The event log writes on its own connection (group commit); the debugger's sample is restored from it.
+  const eventLog = await createEventLog(await warehouse.connect());
+  const sample = createEventSample();
+  await sample.restore(eventLog);
+  sample.subscribe((msg) => live.publish('events.received', msg));
+  const resolveWriteKey = writeKeyResolver(store);
+  const ingest = createIngestListener({
+    register: (app) =>
+      registerIngestRoutes(app, { resolveWriteKey, eventLog, sample, limits: () => store.data.settings.limits }),
+  });
 
   const ctx: CoreContext = {
     dataDir: opts.dataDir,
@@ -41,9 +61,18 @@ export async function createCore(opts: CoreOptions) {
     overrides: { ingestHost: opts.ingestHost, ingestPort: opts.ingestPort },
   };
 
+  // The users table follows the Customer Model: create or re-sync it before anything reads or writes users.
+  await reconcileUsersTable(ctx);
+
+  const pipelines = createPipelines(ctx);
   const handlers: Handlers = {
     ...workspaceHandlers(ctx),
     ...warehouseHandlers(ctx),
+    ...modelHandlers(ctx),
+    ...usersHandlers(ctx),
+    ...sourcesHandlers(ctx),
+    ...eventsHandlers(ctx, eventLog, sample),
+    ...pipelines.handlers,
   };
   const dispatcher = createDispatcher(handlers);
 
@@ -52,8 +81,10 @@ export async function createCore(opts: CoreOptions) {
     ctx,
     dispatcher,
     live,
+    pipelines,
     /** Start listening for Segment; a busy port is reported in workspace.info, not fatal. */
     async start() {
+      await pipelines.start();
       if (opts.listen === false) return;
       const { host, port } = effectiveIngest(ctx);
       await ingest.start(host, port).catch(() => undefined);
@@ -63,6 +94,9 @@ export async function createCore(opts: CoreOptions) {
       if (stopped) return;
       stopped = true;
       await ingest.stop();
+      await pipelines.stop();
+      await eventLog.close();
+      sample.close();
       await warehouse.close();
     },
   };

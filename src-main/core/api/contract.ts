@@ -2,11 +2,21 @@ import type { z } from 'zod';
 import type { MethodDef } from './define';
 import { workspaceMethods } from './workspace';
 import { warehouseMethods } from './warehouse';
+import { modelMethods } from './model';
+import { usersMethods } from './users';
+import { sourcesMethods } from './sources';
+import { pipelinesMethods } from './pipelines';
+import { eventsMethods } from './events';
 
 /** THE contract: every API method, declared once. Add a domain by spreading its methods here. */
 export const contract = {
   ...workspaceMethods,
   ...warehouseMethods,
+  ...modelMethods,
+  ...usersMethods,
+  ...sourcesMethods,
+  ...eventsMethods,
+  ...pipelinesMethods,
 } satisfies Record<string, MethodDef>;
 
 export type Contract = typeof contract;

@@ -1,3 +1,7 @@
+import type { PipelinesChangedPush, PipelinesProgressPush } from './pipelines';
+import type { EventsReceivedPush } from './events';
+import type { UsersExportPush } from './users';
+
 // Push events: the core publishes, every transport (IPC, /api/live) forwards.
 // Add an event by adding a key here.
 export interface PushEvents {
@@ -5,6 +9,16 @@ export interface PushEvents {
   'live.hello': { at: string };
   /** Settings or workspace info changed (e.g. the ingest server moved). */
   'workspace.changed': { at: string };
+  /** Events of a source were committed (or rejected): the Event debugger's live feed. */
+  'events.received': EventsReceivedPush;
+  /** The Customer Model changed and the users table was migrated (revision = the new model revision). */
+  'model.changed': { revision: number; at: string };
+  /** Progress of a users export (users.export), and its end. */
+  'users.export': UsersExportPush;
+  /** A pipeline was created, edited (enabled/disabled) or deleted. */
+  'pipelines.changed': PipelinesChangedPush;
+  /** A pipeline's progress (cursor, pending events, replay), at most twice a second per pipeline. */
+  'pipelines.progress': PipelinesProgressPush;
 }
 
 export type PushName = keyof PushEvents;

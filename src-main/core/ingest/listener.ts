@@ -17,7 +17,8 @@ export function createIngestListener(opts: IngestListenerOptions) {
 
   async function start(h: string, port: number) {
     host = h;
-    const next = Fastify({ logger: false, forceCloseConnections: false, bodyLimit: opts.bodyLimit });
+    // Timeouts: a slow or endless upload must not hold a connection forever.
+    const next = Fastify({ logger: false, forceCloseConnections: false, bodyLimit: opts.bodyLimit, requestTimeout: 60_000, connectionTimeout: 60_000 });
     next.get('/health', async () => ({ ok: true }));
     next.setNotFoundHandler((req, reply) => {
       reply.code(404).send({ error: { code: 'not_found', message: `No ingestion route ${req.method} ${req.url.split('?')[0]}` } });

@@ -1,3 +1,7 @@
+import { EVENTS_MIGRATIONS } from '../events/schema';
+import { PIPELINE_MIGRATIONS } from '../pipelines/migrations';
+import { USERS_MIGRATIONS } from '../users/schema';
+
 // Every warehouse schema change, in order. Each runs once, in its own
 // transaction, recorded by id in schema_migrations. Domains contribute their
 // own lists here; never edit an applied migration, add a new one.
@@ -13,4 +17,4 @@ export const CORE_MIGRATIONS: WarehouseMigration[] = [
   },
 ];
 
-export const ALL_MIGRATIONS: WarehouseMigration[] = [...CORE_MIGRATIONS];
+export const ALL_MIGRATIONS: WarehouseMigration[] = [...CORE_MIGRATIONS, ...EVENTS_MIGRATIONS, ...PIPELINE_MIGRATIONS, ...USERS_MIGRATIONS];

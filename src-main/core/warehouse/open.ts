@@ -34,7 +34,9 @@ export async function migrateWarehouse(conn: DuckDBConnection, migrations: Wareh
 export async function openWarehouse(file: string, migrations?: WarehouseMigration[]): Promise<Warehouse> {
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(file);
+    // A larger checkpoint threshold: the default (16 MB of WAL) checkpoints so often under
+    // ingestion that it takes half the CPU and stalls commits.
+    instance = await DuckDBInstance.create(file, { checkpoint_threshold: '64MB' });
   } catch (err) {
     const msg = (err as Error).message;
     const hint = /lock/i.test(msg) ? ' Is another copy of the app running on this data folder?' : '';

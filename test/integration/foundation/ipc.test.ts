@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindIpc, createPreloadApi, CALL_CHANNEL, PUSH_CHANNEL, type IpcMainLike, type IpcRendererLike, type WebContentsLike } from '../../../src-main/ipc';
+import { bindIpc, bindSaveExport, createPreloadApi, CALL_CHANNEL, PUSH_CHANNEL, type IpcMainLike, type IpcRendererLike, type WebContentsLike } from '../../../src-main/ipc';
 import { createClient } from '../../../src-main/core/api/client';
 import { methodNames } from '../../../src-main/core/api/contract';
 import type { PushMessage } from '../../../src-main/core/api/push';
@@ -93,5 +93,26 @@ describe('Electron IPC glue (injected fakes, real core)', () => {
     core.live.publish('workspace.changed', { at: 'later' });
     expect(got).toHaveLength(1);
     expect(PUSH_CHANNEL).toBe('krenalis:push');
+  });
+
+  it('saves a desktop export where the user chooses, or nothing when cancelled', async () => {
+    const saved: [string, string][] = [];
+    let answer: string | null = '/home/me/users.csv';
+    const unbindSave = bindSaveExport(
+      fake.ipcMain,
+      async () => answer,
+      async (id, dest) => {
+        if (id === 'missing') throw Object.assign(new Error('No export "missing"'), { name: 'ApiError' });
+        saved.push([id, dest]);
+      },
+    );
+    const preload = createPreloadApi(fake.ipcRenderer);
+    expect(await preload.saveExport('e1', 'users.csv')).toBe(true);
+    answer = null;
+    expect(await preload.saveExport('e2', 'users.csv')).toBe(false);
+    expect(saved).toEqual([['e1', '/home/me/users.csv']]);
+    answer = '/x';
+    await expect(preload.saveExport('missing', 'u.csv')).rejects.toThrow('No export "missing"');
+    unbindSave();
   });
 });

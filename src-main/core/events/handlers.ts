@@ -1,0 +1,24 @@
+import type { Handlers } from '../api/contract';
+import { notFound } from '../api/errors';
+import type { CoreContext } from '../context';
+import type { EventLog } from './log';
+import type { EventSample } from './sample';
+
+export function eventsHandlers(ctx: CoreContext, log: EventLog, sample: EventSample): Pick<Handlers, 'events.recent' | 'events.stats'> {
+  // Deleted sources keep their stored events, so their stats and sample stay readable.
+  const known = (sourceId: string) => {
+    if (!ctx.store.data.sources.some((s) => s.id === sourceId) && !log.sourceIds().includes(sourceId)) {
+      throw notFound(`No source with id "${sourceId}"`);
+    }
+  };
+  return {
+    'events.recent': ({ sourceId, limit }) => {
+      known(sourceId);
+      return { events: sample.recent(sourceId, limit ?? 100) };
+    },
+    'events.stats': ({ sourceId }) => {
+      known(sourceId);
+      return log.stats(sourceId);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The ingestion routes, as a fastify plugin:
+ *   POST /v1/events   one event, a bare array (Segment's Webhook destination), or {batch, context, sentAt}
+ *   POST /v1/batch    Segment's HTTP Tracking API batch
+ *   POST /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group, /v1/alias   single calls, type from the path
+ * Answer 200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}],"duplicates":D}
+ * only after the accepted events are committed; errors as {"error":{"code","message"}}.
+ *
+ * Register with `await app.register(registerIngestRoutes, deps)` (encapsulated)
+ * or `await registerIngestRoutes(app, deps)`. It replaces fastify's body
+ * parsers in its context with one that hands over the raw stream: the body is
+ * read, limited, gunzipped and parsed here (decode.ts).
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LogClosedError, OverloadedError, type EventLog } from '../events/log';
+import { sampleEntries, type EventSample } from '../events/sample';
+import { keyFromAuthorization, keyFromBody, missingKey, resolveKey, type ResolveWriteKey, type WriteKeyOwner } from './auth';
+import { DEFAULT_MAX_EVENT_BYTES, prepareEvents, splitBody, type IngestRoute } from './batch';
+import { DEFAULT_MAX_REQUEST_BYTES, decodeBody } from './decode';
+import { IngestError } from './errors';
+import { EVENT_TYPES } from './validate';
+
+export interface IngestLimits {
+  /** Largest request body, before and after gunzip (default 4 MiB). */
+  maxRequestBytes: number;
+  /** Largest normalized event (default 32 KiB). */
+  maxEventBytes: number;
+  /** Most events per request (default 5000). */
+  maxEventsPerRequest: number;
+}
+
+export const DEFAULT_LIMITS: IngestLimits = {
+  maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+  maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
+  maxEventsPerRequest: 5000,
+};
+
+export interface IngestDeps {
+  /** Called on every request: a deleted key must return null at once. */
+  resolveWriteKey: ResolveWriteKey;
+  eventLog: Pick<EventLog, 'append'>;
+  sample: Pick<EventSample, 'record' | 'capacity'>;
+  /** The limits, or a function read on every request (settings may change them). */
+  limits?: Partial<IngestLimits> | (() => Partial<IngestLimits>);
+  /** Server clock (receivedAt). */
+  now?: () => Date;
+}
+
+export interface IngestResponse {
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+  duplicates: number;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  503: 'unavailable',
+};
+
+function sendError(reply: FastifyReply, err: unknown) {
+  if (err instanceof IngestError) {
+    for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+    // The rest of the body was not read: don't try to parse it as the next request.
+    if (err.closeConnection) reply.header('connection', 'close');
+    return reply.code(err.status).send(err.toBody());
+  }
+  const fe = err as Partial<FastifyError>;
+  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  if (status === 500) return reply.code(500).send(errorBody('internal', 'Internal error'));
+  return reply.code(status).send(errorBody(CODE_BY_STATUS[status] ?? 'bad_request', fe.message ?? 'Bad request'));
+}
+
+export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const limits = (): IngestLimits => ({ ...DEFAULT_LIMITS, ...(typeof deps.limits === 'function' ? deps.limits() : (deps.limits ?? {})) });
+
+  // Hand the raw body stream to the handler, whatever the content type (it checks the type itself).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+
+  async function handle(route: IngestRoute, request: FastifyRequest, reply: FastifyReply) {
+    const lim = limits();
+    // A key in the header is checked before the body is read.
+    const headerKey = keyFromAuthorization(request.headers.authorization);
+    let owner: WriteKeyOwner | null = headerKey ? await resolveKey(headerKey.key, deps.resolveWriteKey) : null;
+
+    const stream = (request.body as Readable | undefined) ?? request.raw;
+    const body = await decodeBody({ headers: request.headers, body: stream }, lim.maxRequestBytes);
+    if (!owner) {
+      const key = keyFromBody(body);
+      if (!key) throw missingKey();
+      owner = await resolveKey(key, deps.resolveWriteKey);
+    }
+
+    const split = splitBody(body, route, lim.maxEventsPerRequest);
+    const receivedAt = now();
+    const prepared = prepareEvents(split, { receivedAt, maxEventBytes: lim.maxEventBytes });
+
+    let result;
+    try {
+      result = await deps.eventLog.append(
+        owner.sourceId,
+        prepared.accepted.map((a) => a.append),
+        prepared.rejected.map((r) => r.record),
+      );
+    } catch (err) {
+      if (err instanceof OverloadedError || err instanceof LogClosedError) {
+        throw new IngestError('unavailable', err.message, { headers: { 'retry-after': String(err.retryAfterSeconds) } });
+      }
+      throw new IngestError('internal', 'The events could not be stored; nothing of this request was stored. Retry later.');
+    }
+
+    try {
+      deps.sample.record(
+        owner.sourceId,
+        sampleEntries(
+          {
+            sourceId: owner.sourceId,
+            receivedAt: receivedAt.toISOString(),
+            accepted: prepared.accepted.map((a, i) => ({ index: a.index, facts: a.facts, payload: a.normalized, seq: result.seqs[i] })),
+            rejected: prepared.rejected.map((r, i) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: result.rejectedIds[i] })),
+          },
+          deps.sample.capacity,
+        ),
+      );
+    } catch {
+      /* the debugger feed must never fail a stored request */
+    }
+
+    const response: IngestResponse = {
+      accepted: result.stored,
+      rejected: prepared.rejected.map((r) => ({ index: r.index, reason: r.reason })),
+      duplicates: result.duplicates,
+    };
+    return reply.code(200).send(response);
+  }
+
+  const routes: [string, IngestRoute][] = [
+    ['/v1/events', 'events'],
+    ['/v1/batch', 'batch'],
+    ...EVENT_TYPES.map((t): [string, IngestRoute] => [`/v1/${t}`, t]),
+  ];
+  for (const [path, route] of routes) {
+    app.post(path, (request, reply) => handle(route, request, reply));
+  }
+}

@@ -1,0 +1,2 @@
+export { sourcesHandlers } from './handlers';
+export { createWriteKeyResolver, writeKeyResolver, generateWriteKey, type ResolveWriteKey } from './keys';

@@ -1,0 +1,164 @@
+// npm run bench:ingest [-- --events 1000000 --connections 8 --runs 1 --only app|bare --node-args "--cpu-prof"]
+//
+// The durable ingest rate of the real app against a bare parse-only server:
+// 1. builds the app when stale, starts it headless on a fresh data folder
+//    (node out/main/serve.js --data-dir TMP --ingest-port 0 --admin-port 0),
+//    creates a Segment source through the admin API and takes its write key;
+// 2. a separate client process (ingest.client.mjs) generates every body once,
+//    in memory (500-event webhook batches from ../shared/tools/segment-events.mjs),
+//    then posts them over 8 keep-alive connections;
+// 3. prints events/s, p50/p99 request latency, the server's peak RSS (VmHWM), and
+//    checks that the log holds every event;
+// 4. the same bodies against a bare fastify server that only JSON-parses them
+//    (ingest.bare.mjs, its own process), and the ratio app/bare.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { buildIfStale, root } from '../../scripts/build-if-stale.mjs';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    connections: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '500' },
+    runs: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    'keep-data': { type: 'boolean', default: false },
+  },
+});
+const here = join(root, 'test/bench');
+const nodeArgs = values['node-args'].split(/\s+/).filter(Boolean);
+
+function readLines(child) {
+  const rl = createInterface({ input: child.stdout });
+  const queue = [];
+  const waiters = [];
+  rl.on('line', (l) => (waiters.length ? waiters.shift()(l) : queue.push(l)));
+  return () => new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiters.push(resolve)));
+}
+
+function spawnServer(args, label) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`[${label}] ${d}`);
+  });
+  const next = readLines(child);
+  const ready = new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready: ${err}`)));
+    next().then((l) => resolve(JSON.parse(l)));
+  });
+  return { child, ready, stderr: () => err };
+}
+
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { hwmMB: Math.round(kb('VmHWM') / 1024), rssMB: Math.round(kb('VmRSS') / 1024) };
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function admin(ready, method, body) {
+  const res = await fetch(`${ready.adminUrl}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ready.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const client = spawn(process.execPath, [join(here, 'ingest.client.mjs'), '--events', values.events, '--batch', values.batch, '--connections', values.connections], {
+  cwd: root,
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const clientLine = readLines(client);
+async function load(url, key) {
+  client.stdin.write(JSON.stringify({ url, key }) + '\n');
+  return JSON.parse(await clientLine());
+}
+
+async function runApp() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const app = spawnServer(
+    [...nodeArgs, join(root, 'out/main/serve.js'), '--data-dir', dataDir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0'],
+    'app',
+  );
+  try {
+    const ready = await app.ready;
+    const source = await admin(ready, 'sources.create', { type: 'segment', name: 'bench' });
+    const { keys } = await admin(ready, 'writeKeys.list', { sourceId: source.id });
+    const before = memoryOf(app.child.pid);
+    const r = await load(`${ready.ingestUrl}/v1/events`, keys[0].key);
+    const mem = memoryOf(app.child.pid);
+    const q = await admin(ready, 'warehouse.query', { sql: `SELECT count(*)::BIGINT AS n, count(DISTINCT message_id)::BIGINT AS d FROM events` });
+    const [stored, distinct] = q.rows[0].map(Number);
+    await stop(app.child);
+    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB, stored, distinct };
+  } catch (err) {
+    await stop(app.child);
+    throw new Error(`${err.message}\n${app.stderr()}`);
+  } finally {
+    if (!values['keep-data']) rmSync(dataDir, { recursive: true, force: true });
+    else process.stderr.write(`data kept in ${dataDir}\n`);
+  }
+}
+
+async function runBare() {
+  const bare = spawnServer([join(here, 'ingest.bare.mjs')], 'bare');
+  try {
+    const ready = await bare.ready;
+    const before = memoryOf(bare.child.pid);
+    const r = await load(`${ready.url}/v1/events`, 'bare');
+    const mem = memoryOf(bare.child.pid);
+    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB };
+  } finally {
+    await stop(bare.child);
+  }
+}
+
+function line(name, r) {
+  const errors = Object.entries(r.statuses)
+    .filter(([s]) => s !== '200')
+    .map(([s, n]) => `${n}x${s}`)
+    .join(' ');
+  return (
+    `${name.padEnd(5)} ${String(r.eventsPerSecond).padStart(8)} events/s  ${String(r.mbPerSecond).padStart(6)} MB/s  ` +
+    `p50 ${String(r.p50).padStart(7)} ms  p99 ${String(r.p99).padStart(7)} ms  max ${String(r.max).padStart(7)} ms  ` +
+    `peak RSS ${String(r.peakRssMB).padStart(5)} MB  (${r.events} events in ${r.seconds} s${errors ? `, errors: ${errors} ${r.firstError}` : ''}` +
+    `${r.stored !== undefined ? `; log holds ${r.stored}, ${r.stored - r.distinct} twice` : ''})`
+  );
+}
+
+try {
+  buildIfStale();
+  const info = JSON.parse(await clientLine());
+  console.log(
+    `bench:ingest  ${info.events} events in ${info.requests} webhook batches (avg ${Math.round(info.avgBodyBytes / 1024)} KB), ` +
+      `${values.connections} connections, node ${process.version}, generated in ${info.generateMs} ms`,
+  );
+  for (let run = 1; run <= Number(values.runs); run++) {
+    const app = values.only === 'bare' ? null : await runApp();
+    if (app) console.log(line('app', app));
+    const bare = values.only === 'app' ? null : await runBare();
+    if (bare) console.log(line('bare', bare));
+    if (app && bare) console.log(`ratio app/bare: ${(app.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}`);
+    if (process.env.BENCH_JSON) console.log(JSON.stringify({ run, app, bare }));
+  }
+} finally {
+  client.stdin.write(JSON.stringify({ exit: true }) + '\n');
+}

@@ -1,0 +1,172 @@
+/**
+ * Pipelines benchmark: realistic Segment traffic (../shared/tools/segment-events.mjs) is
+ * ingested, then a Visual Mapping pipeline imports it into users. Prints:
+ * - the ingest rate of the same run (HTTP webhook batches when the ingest routes are wired
+ *   into the core, else the durable event log's own append rate),
+ * - the pipeline rate and its ratio to the ingest rate (target >= 0.5),
+ * - the per-event overhead of the JavaScript and Python kinds over the same mapping.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createCore, type Core } from '../../src-main/core/app';
+import { writeProfile } from '../../src-main/core/pipelines/sql';
+
+type Json = Record<string, unknown>;
+
+function arg(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+}
+
+const MAPPING = {
+  email: 'traits.email',
+  first_name: 'traits.firstName',
+  last_name: 'traits.lastName',
+  plan: 'traits.plan',
+  company: 'traits.company',
+  country: 'traits.address.country',
+  city: 'traits.address.city',
+  created_at: 'traits.createdAt',
+};
+
+const JS = `function transform(event) {
+  const t = event.traits || {};
+  const a = t.address || {};
+  return { email: t.email, first_name: t.firstName, last_name: t.lastName, plan: t.plan, company: t.company,
+           country: a.country, city: a.city, created_at: t.createdAt };
+}`;
+
+const PY = `def transform(event):
+    t = event.get("traits") or {}
+    a = t.get("address") or {}
+    return {"email": t.get("email"), "first_name": t.get("firstName"), "last_name": t.get("lastName"), "plan": t.get("plan"),
+            "company": t.get("company"), "country": a.get("country"), "city": a.get("city"), "created_at": t.get("createdAt")}
+`;
+
+async function generator(): Promise<(o: { count: number; seed?: number; users?: number }) => Iterable<Json>> {
+  const path = join(process.cwd(), '..', 'shared', 'tools', 'segment-events.mjs');
+  const mod = (await import(pathToFileURL(path).href)) as { generateEvents: (o: { count: number; seed?: number; users?: number }) => Iterable<Json> };
+  return mod.generateEvents;
+}
+
+interface App {
+  core: Core;
+  sourceId: string;
+  writeKey: string;
+  dir: string;
+  call<T = any>(m: string, a?: unknown): Promise<T>;
+}
+
+async function open(): Promise<App> {
+  const dir = await mkdtemp(join(tmpdir(), 'krenalis-bench-pipelines-'));
+  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0 });
+  await core.start();
+  const call = async <T,>(m: string, a: unknown = {}) => (await core.dispatcher.call(m, a)) as T;
+  const source = await call<{ id: string }>('sources.create', { type: 'segment', name: 'Bench' });
+  const keys = await call<{ keys: { key: string }[] }>('writeKeys.list', { sourceId: source.id });
+  return { core, sourceId: source.id, writeKey: keys.keys[0].key, dir, call };
+}
+
+/**
+ * Ingest `count` events through the app's ingest endpoint as Segment's Webhook destination
+ * sends them (bare JSON arrays of 500 events, `concurrency` connections); returns events/s.
+ */
+async function ingest(app: App, count: number, concurrency: number): Promise<{ rate: number; how: string }> {
+  const generateEvents = await generator();
+  const url = `${app.core.ctx.ingest.url}/v1/events`;
+  const it = generateEvents({ count, seed: 7 })[Symbol.iterator]();
+  const next = (): string | null => {
+    const batch: Json[] = [];
+    for (let r = it.next(); !r.done; r = it.next()) {
+      batch.push(r.value);
+      if (batch.length === 500) break;
+    }
+    return batch.length ? JSON.stringify(batch) : null;
+  };
+  // Bodies are generated before the clock starts, like a separate sender would have them ready.
+  const bodies: string[] = [];
+  for (let b = next(); b !== null; b = next()) bodies.push(b);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let body = bodies.shift(); body !== undefined; body = bodies.shift()) {
+        for (;;) {
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.writeKey}` }, body });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+          if (res.status !== 503 && res.status !== 429) throw new Error(`ingest answered ${res.status}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - started) / 1000;
+  return { rate: count / secs, how: `HTTP POST /v1/events, 500-event webhook batches, ${concurrency} connections, same process` };
+}
+
+async function runPipeline(app: App, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
+  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation });
+  const started = performance.now();
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
+  for (;;) {
+    const s = await app.call<{ processed: number; pending: number; lastError: string | null }>('pipelines.status', { id: p.id });
+    if (s.lastError) throw new Error(`pipeline error: ${s.lastError}`);
+    if (s.processed >= expected && s.pending === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const secs = (performance.now() - started) / 1000;
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: false });
+  return { secs, rate: expected / secs, id: p.id };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function main(argv: string[]) {
+  const count = arg(argv, 'count', 1_000_000);
+  const codeCount = arg(argv, 'code-count', 20_000);
+  const concurrency = arg(argv, 'concurrency', 8);
+  console.log(`Pipelines benchmark: ${fmt(count)} events (segment-events.mjs, seed 7); code kinds on ${fmt(codeCount)} events`);
+
+  const app = await open();
+  try {
+    const rssBefore = process.memoryUsage().rss;
+    const ing = await ingest(app, count, concurrency);
+    console.log(`ingest:   ${fmt(ing.rate)} events/s (${ing.how})`);
+
+    const map = await runPipeline(app, { kind: 'mapping', mapping: MAPPING }, count);
+    const st = app.core.pipelines.runner.stats;
+    console.log(`          runner time (ms): read ${fmt(st.read)}, filter+transform ${fmt(st.transform)}, identity lookup ${fmt(st.lookup)}, write ${fmt(st.write)}, commit ${fmt(st.commit)} in ${fmt(st.batches)} batches`);
+    console.log(`          write statements (ms): ${Object.entries(writeProfile).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    const metrics = await app.call<{ totals: Record<string, number> }>('pipelines.metrics', { id: map.id, minutes: 1440 });
+    const users = (await app.call<{ rows: number[][] }>('warehouse.query', { sql: 'SELECT count(*) FROM users' })).rows[0][0];
+    console.log(
+      `mapping:  ${fmt(map.rate)} events/s (${map.secs.toFixed(1)} s) = ${(map.rate / ing.rate).toFixed(2)}x the ingest rate (target >= 0.5); ` +
+        `${fmt(metrics.totals.filteredOut)} filtered out, ${fmt(users)} users; peak RSS ${fmt(Math.max(rssBefore, process.memoryUsage().rss) / 1048576)} MB`,
+    );
+
+    // Code kinds on a fresh source of codeCount events, against the same mapping on it.
+    const small = await open();
+    try {
+      await ingest(small, codeCount, concurrency);
+      const base = await runPipeline(small, { kind: 'mapping', mapping: MAPPING }, codeCount);
+      const perEvent = (secs: number) => ((secs - base.secs) / codeCount) * 1e6;
+      console.log(`mapping (${fmt(codeCount)}): ${fmt(base.rate)} events/s`);
+      const js = await runPipeline(small, { kind: 'javascript', source: JS }, codeCount);
+      console.log(`javascript: ${fmt(js.rate)} events/s, overhead ${perEvent(js.secs).toFixed(0)} µs/event over the mapping`);
+      try {
+        const py = await runPipeline(small, { kind: 'python', source: PY }, codeCount);
+        console.log(`python:     ${fmt(py.rate)} events/s, overhead ${perEvent(py.secs).toFixed(0)} µs/event over the mapping (includes Pyodide start)`);
+      } catch (e) {
+        console.log(`python:     not measured: ${(e as Error).message}`);
+      }
+    } finally {
+      await small.core.stop();
+      await rm(small.dir, { recursive: true, force: true });
+    }
+  } finally {
+    await app.core.stop();
+    await rm(app.dir, { recursive: true, force: true });
+  }
+}
