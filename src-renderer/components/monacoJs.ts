@@ -80,22 +80,18 @@ interface SegmentContext {
 
 /** What transform returns: Customer Model property names and their values (null leaves a property untouched). */
 type CustomerModelValues = { [property: string]: string | number | boolean | null | string[] | object };
-
-/** Console output is captured and shown in the Test panel. */
-declare const console: { log(...a: any[]): void; info(...a: any[]): void; warn(...a: any[]): void; error(...a: any[]): void; debug(...a: any[]): void };
 `;
 
 let done = false;
-/** Once: JavaScript checks on, no browser/Node globals, the Segment event typings. */
+/** Once: JavaScript type checks on (JSDoc), the Segment event typings. */
 export function setupJavaScript(): void {
   if (done) return;
   done = true;
   javascriptDefaults.setCompilerOptions({
     target: 99, // ESNext
     allowNonTsExtensions: true,
+    allowJs: true,
     checkJs: true,
-    noLib: false,
-    lib: ['es2020'],
   });
   javascriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
   javascriptDefaults.addExtraLib(SEGMENT_EVENT_DTS, 'file:///segment-event.d.ts');
