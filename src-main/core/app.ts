@@ -65,12 +65,21 @@ export async function createCore(opts: CoreOptions) {
   await reconcileUsersTable(ctx);
 
   const pipelines = createPipelines(ctx);
+  const sources = sourcesHandlers(ctx);
   const handlers: Handlers = {
     ...workspaceHandlers(ctx),
     ...warehouseHandlers(ctx),
     ...modelHandlers(ctx),
     ...usersHandlers(ctx),
-    ...sourcesHandlers(ctx),
+    ...sources,
+    // Deleting a source deletes its pipelines too (its stored events stay in the log).
+    'sources.delete': async (args) => {
+      const result = await sources['sources.delete'](args);
+      for (const p of ctx.store.data.pipelines.filter((x) => x.sourceId === args.id)) {
+        await pipelines.handlers['pipelines.delete']({ id: p.id });
+      }
+      return result;
+    },
     ...eventsHandlers(ctx, eventLog, sample),
     ...pipelines.handlers,
   };
