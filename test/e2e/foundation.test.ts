@@ -1,31 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startHeadless, type Headless } from '../helpers/headless';
-import { tempDir } from '../helpers/tmp';
-import { launchChromium, snap, watchConsole } from './browser';
+import type { Page } from 'playwright-core';
+import type { Headless } from '../helpers/headless';
+import { snap } from './browser';
+import { openApp, type AppSession } from './session';
 
 describe('the app in Chromium through headless mode', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true });
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    errors = watchConsole(page);
-    await page.goto(app.openUrl);
+    session = await openApp();
+    ({ app, page, errors } = session);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  afterAll(() => session?.close());
 
   it('opens with the sidebar, goes live and keeps the token out of the URL', async () => {
     for (const label of ['Sources', 'Users', 'Customer Model', 'Warehouse', 'Settings']) {

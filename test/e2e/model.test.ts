@@ -1,35 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startHeadless, type Headless } from '../helpers/headless';
-import { tempDir } from '../helpers/tmp';
+import type { Page } from 'playwright-core';
+import type { Headless } from '../helpers/headless';
 import { initDataDir, seedUsers } from '../bench/users.seed';
-import { launchChromium, snap, watchConsole } from './browser';
+import { snap } from './browser';
+import { openApp, type AppSession } from './session';
 
 describe('Customer Model page in Chromium (headless mode)', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    await initDataDir(t.dir);
-    await seedUsers(t.dir, 400);
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    errors = watchConsole(page);
-    await page.goto(app.openUrl);
+    session = await openApp({
+      viewport: { width: 1440, height: 900 },
+      prepare: async (dir) => {
+        await initDataDir(dir);
+        await seedUsers(dir, 400);
+      },
+    });
+    ({ app, page, errors } = session);
     await page.getByRole('link', { name: 'Customer Model' }).click();
     await page.getByRole('heading', { name: 'Customer Model' }).waitFor();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  afterAll(() => session?.close());
 
   const nameInput = (i: number) => page.getByLabel(`Property ${i + 1} name`, { exact: true });
   const rowCount = () => page.locator('.model-table tbody tr').count();

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startHeadless, type Headless } from '../helpers/headless';
-import { fixturesDir, tempDir } from '../helpers/tmp';
-import { launchChromium, snap, watchConsole } from './browser';
+import type { Page } from 'playwright-core';
+import type { Headless } from '../helpers/headless';
+import { fixturesDir } from '../helpers/tmp';
+import { snap } from './browser';
+import { openApp, type AppSession } from './session';
 
 /**
  * The guide's steps 4-7 in Chromium through headless mode: the connection's Pipelines tab,
@@ -13,13 +14,10 @@ import { launchChromium, snap, watchConsole } from './browser';
  */
 describe('Import users pipelines, following the guide (Chromium, headless mode)', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
   let sourceId = '';
-  let ingestWired = false;
-  let posted = false;
 
   /** The app scrolls inside its main area: grow the viewport to the content for a whole-page picture. */
   const snapTall = async (name: string) => {
@@ -41,27 +39,13 @@ describe('Import users pipelines, following the guide (Chromium, headless mode)'
   }
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    errors = watchConsole(page);
-    await page.goto(app.openUrl);
+    session = await openApp();
+    ({ app, page, errors } = session);
     sourceId = (await app.call('sources.create', { type: 'segment', name: 'Segment' })).body.id;
-    // The guide's step 3 first: an identify arrives (when the ingest routes are part of the build).
-    const status = await postIdentify();
-    ingestWired = status !== 404;
-    if (ingestWired) {
-      expect(status).toBe(200);
-      posted = true;
-    }
+    // The guide's step 3 first: an identify arrives.
+    expect(await postIdentify()).toBe(200);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  afterAll(() => session?.close());
 
   it('shows the Pipelines tab with "Import users into warehouse" and "Add pipeline..."', async () => {
     await page.goto(`${app.adminUrl}/#/sources/${sourceId}/pipelines`);
@@ -123,10 +107,6 @@ describe('Import users pipelines, following the guide (Chromium, headless mode)'
 
     // The Test panel runs the pipeline on the recent identify (or a pasted one).
     const test = page.getByTestId('test-panel');
-    if (!posted) {
-      await test.getByLabel('Event to test with').selectOption('__paste__');
-      await test.getByLabel('Event JSON').fill(await readFile(join(fixturesDir, 'identify.json'), 'utf8'));
-    }
     await test.getByTestId('test-output').waitFor({ timeout: 15_000 });
     expect(await test.getByTestId('test-filter').textContent()).toMatch(/passes/);
     expect(await test.getByTestId('test-output').textContent()).toMatch(/emily\.johnson@example\.com/);
@@ -148,8 +128,7 @@ describe('Import users pipelines, following the guide (Chromium, headless mode)'
     });
   });
 
-  it('imports the identify into the warehouse: the user is there', async (ctx) => {
-    if (!ingestWired) ctx.skip(); // POST /v1/events is not part of this build yet (ingest routes)
+  it('imports the identify into the warehouse: the user is there', async () => {
     await expect
       .poll(async () => (await app.call('warehouse.query', { sql: 'SELECT email, company, job_title, country FROM users' })).body.rows, { timeout: 15_000 })
       .toEqual([['emily.johnson@example.com', 'Acme Corp', 'Product Manager', 'United States']]);
@@ -174,35 +153,33 @@ describe('Import users pipelines, following the guide (Chromium, headless mode)'
     const monitor = page.getByTestId('pipeline-monitor');
     await monitor.waitFor();
     await monitor.locator('.bar-chart svg').waitFor();
-    if (posted) await expect.poll(() => page.getByTestId('users-created').textContent()).toBe('1');
+    await expect.poll(() => page.getByTestId('users-created').textContent()).toBe('1');
     await page.getByText(/No errors/).waitFor();
     await snap(page, 'pipelines-monitor');
 
-    if (posted) {
-      // An event whose created_at is not a date: recorded as invalid output, grouped, skipped.
-      const { body: keys } = await app.call('writeKeys.list', { sourceId });
-      const bad = { type: 'identify', userId: 'u-bad', messageId: 'bad-created-at', traits: { email: 'x@example.com', createdAt: 'last tuesday' } };
-      const res = await fetch(`${app.ingestUrl}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.keys[0].key}` },
-        body: JSON.stringify([bad, { ...bad, messageId: 'bad-created-at-2', userId: 'u-bad-2' }]),
-      });
-      expect(res.status).toBe(200);
-      const table = page.getByTestId('errors-table');
-      await table.waitFor({ timeout: 15_000 });
-      expect(await table.textContent()).toMatch(/created_at: expected an ISO 8601 date-time/);
-      expect(await table.locator('td.num').first().textContent()).toBe('2');
-      expect(await table.textContent()).toMatch(/bad-created-at-2/);
-      await snap(page, 'pipelines-monitor-errors');
+    // An event whose created_at is not a date: recorded as invalid output, grouped, skipped.
+    const { body: keys } = await app.call('writeKeys.list', { sourceId });
+    const bad = { type: 'identify', userId: 'u-bad', messageId: 'bad-created-at', traits: { email: 'x@example.com', createdAt: 'last tuesday' } };
+    const res = await fetch(`${app.ingestUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.keys[0].key}` },
+      body: JSON.stringify([bad, { ...bad, messageId: 'bad-created-at-2', userId: 'u-bad-2' }]),
+    });
+    expect(res.status).toBe(200);
+    const table = page.getByTestId('errors-table');
+    await table.waitFor({ timeout: 15_000 });
+    expect(await table.textContent()).toMatch(/created_at: expected an ISO 8601 date-time/);
+    expect(await table.locator('td.num').first().textContent()).toBe('2');
+    expect(await table.textContent()).toMatch(/bad-created-at-2/);
+    await snap(page, 'pipelines-monitor-errors');
 
-      // Replay: everything again, with progress; users are not duplicated and the error list starts over.
-      await page.getByRole('button', { name: 'Replay…' }).click();
-      await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Replay' }).click();
-      await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' }); // closes once pipelines.replay answered
-      await expect.poll(async () => (await app.call('pipelines.list', { sourceId })).body.pipelines[0].status.replaying, { timeout: 15_000 }).toBe(false);
-      expect((await app.call('warehouse.query', { sql: 'SELECT count(*) FROM users' })).body.rows).toEqual([[1]]);
-      await expect.poll(async () => (await app.call('pipelines.errors', { id: (await app.call('pipelines.list', { sourceId })).body.pipelines[0].id })).body.errors[0]?.count).toBe(2);
-    }
+    // Replay: everything again, with progress; users are not duplicated and the error list starts over.
+    await page.getByRole('button', { name: 'Replay…' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Replay' }).click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' }); // closes once pipelines.replay answered
+    await expect.poll(async () => (await app.call('pipelines.list', { sourceId })).body.pipelines[0].status.replaying, { timeout: 15_000 }).toBe(false);
+    expect((await app.call('warehouse.query', { sql: 'SELECT count(*) FROM users' })).body.rows).toEqual([[1]]);
+    await expect.poll(async () => (await app.call('pipelines.errors', { id: (await app.call('pipelines.list', { sourceId })).body.pipelines[0].id })).body.errors[0]?.count).toBe(2);
 
     await page.getByRole('button', { name: 'Manage' }).click();
     await page.getByRole('heading', { name: /Edit “Identified users”/ }).waitFor();

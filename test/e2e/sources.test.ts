@@ -1,23 +1,20 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { methodNames } from '../../src-main/core/api/contract';
-import { startHeadless, type Headless } from '../helpers/headless';
-import { fixturesDir, repoRoot, tempDir } from '../helpers/tmp';
-import { launchChromium, snap, watchConsole } from './browser';
+import type { Page } from 'playwright-core';
+import type { Headless } from '../helpers/headless';
+import { fixturesDir } from '../helpers/tmp';
+import { snap } from './browser';
+import { openApp, type AppSession } from './session';
 
 // The debugger's data (events.* and the ingest routes) comes with the Segment ingestion work.
 // Until both are in the build, the steps that send events are skipped, saying why.
-const ingestWired = (methodNames as string[]).includes('events.recent') && existsSync(join(repoRoot, 'src-main/core/ingest/routes.ts'));
 
 describe('Sources and the Event debugger, following the guide (Chromium, headless mode)', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
   let sourceId = '';
   let writeKey = '';
   let endpoint = '';
@@ -35,19 +32,10 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
   };
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    errors = watchConsole(page);
-    await page.goto(app.openUrl);
+    session = await openApp();
+    ({ app, page, errors } = session);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  afterAll(() => session?.close());
 
   it('opens Sources with an empty state that says what to do', async () => {
     await sidebar('Sources').click();
@@ -132,7 +120,7 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
     await snap(page, 'sources-pipelines-tab');
   });
 
-  it.runIf(ingestWired)('Event debugger: empty state, then a POSTed identify arrives live and shows its JSON', async () => {
+  it('Event debugger: empty state, then a POSTed identify arrives live and shows its JSON', async () => {
     await page.getByRole('tab', { name: 'Event debugger' }).click();
     await page.getByTestId('debugger-empty').waitFor();
     expect(await page.getByTestId('debugger-empty').textContent()).toContain('Generate an identify event in Segment');
@@ -161,7 +149,7 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
     expect(await json.textContent()).toContain('emily.johnson@example.com');
   });
 
-  it.runIf(ingestWired)('marks rejected events with their reason, filters by type, pauses, resumes and clears', async () => {
+  it('marks rejected events with their reason, filters by type, pauses, resumes and clears', async () => {
     const res = await post(await fixture('invalid/mixed-batch.json'));
     expect(res.status).toBe(200);
     const rejected = page.locator('[data-testid="event-row"][data-status="rejected"]');
@@ -205,11 +193,9 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
     const row = table.locator('tbody tr').first();
     expect(await row.textContent()).toContain('Segment');
     expect(await row.locator('img[alt="Segment"]').count()).toBe(1);
-    if (ingestWired) {
-      // identify.json (1) + mixed-batch.json (indexes 0, 4 and 7) + page-anonymous.json (1)
-      await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('5');
-      expect(await row.textContent()).toContain('Receiving');
-    }
+    // identify.json (1) + mixed-batch.json (indexes 0, 4 and 7) + page-anonymous.json (1)
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('5');
+    expect(await row.textContent()).toContain('Receiving');
     await snap(page, 'sources-list');
   });
 
@@ -241,7 +227,7 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
     await confirm.getByRole('button', { name: 'Delete source' }).click();
     await page.getByText('No source connections yet').waitFor();
     expect((await app.call('sources.list')).body.sources).toEqual([]);
-    if (ingestWired) expect((await post(await fixture('identify.json'))).status).toBe(401);
+    expect((await post(await fixture('identify.json'))).status).toBe(401);
     // the old page says the source is gone
     await page.goto(`${app.adminUrl}/#/sources/${sourceId}/settings`);
     await page.getByText('This source does not exist').waitFor();
@@ -254,14 +240,11 @@ describe('Sources and the Event debugger, following the guide (Chromium, headles
  * events.stats answered by the test, pushes injected into the page's real /api/live socket,
  * and the socket dropped on purpose to show the offline state and the reload on reconnect.
  */
-// Runs once the contract declares events.* (the renderer's typed client then calls them over HTTP).
-const eventsDeclared = (methodNames as string[]).includes('events.recent');
 
-describe.runIf(eventsDeclared)('Event debugger client: live pushes, cap, pause, offline (transport mocked at the edge)', () => {
+describe('Event debugger client: live pushes, cap, pause, offline (transport mocked at the edge)', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
   let sourceId = '';
   let recentCalls = 0;
   let recent: DebuggerEventLike[] = [];
@@ -306,12 +289,14 @@ describe.runIf(eventsDeclared)('Event debugger client: live pushes, cap, pause, 
   };
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
+    session = await openApp({ beforeOpen: (p, a) => mockEdge(p, a) });
+    ({ app, page } = session);
+    await page.waitForURL(/#\/sources$/);
+    await page.goto(`${app.adminUrl}/#/sources/${sourceId}/debugger`);
+  });
+
+  async function mockEdge(page: Page, app: Headless) {
     sourceId = (await app.call('sources.create', { type: 'segment', name: 'Mocked feed' })).body.id;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     await page.route('**/api/events.recent', (route) => {
       recentCalls++;
       return route.fulfill({ json: { events: recent } });
@@ -325,15 +310,8 @@ describe.runIf(eventsDeclared)('Event debugger client: live pushes, cap, pause, 
       sockets.push(ws);
     });
     recent = [ev({ type: 'identify', event: null, payload: { type: 'identify', userId: 'user-1', traits: { email: 'first@example.com' } } })];
-    await page.goto(app.openUrl);
-    await page.waitForURL(/#\/sources$/);
-    await page.goto(`${app.adminUrl}/#/sources/${sourceId}/debugger`);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  }
+  afterAll(() => session?.close());
 
   it('loads the sample once, then shows pushed events newest first without polling', async () => {
     await page.getByTestId('debugger-live').filter({ hasText: 'Live' }).waitFor();

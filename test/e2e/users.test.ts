@@ -1,39 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startHeadless, type Headless } from '../helpers/headless';
-import { tempDir } from '../helpers/tmp';
+import type { Page } from 'playwright-core';
+import type { Headless } from '../helpers/headless';
 import { initDataDir, seedUsers } from '../bench/users.seed';
-import { launchChromium, snap, watchConsole } from './browser';
+import { snap } from './browser';
+import { openApp, type AppSession } from './session';
 
 const N = 5000;
 
 describe('Users page in Chromium (headless mode, 5,000 seeded users)', () => {
   let app: Headless;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let cleanup: () => Promise<void>;
+  let session: AppSession;
   let sample: Awaited<ReturnType<typeof seedUsers>>;
 
   beforeAll(async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    await initDataDir(t.dir);
-    sample = await seedUsers(t.dir, N, { eventsFor: 30 });
-    app = await startHeadless(['--data-dir', t.dir, '--ingest-host', '127.0.0.1', '--ingest-port', '0', '--admin-port', '0']);
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
-    errors = watchConsole(page);
-    await page.goto(app.openUrl);
+    session = await openApp({
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+      prepare: async (dir) => {
+        await initDataDir(dir);
+        sample = await seedUsers(dir, N, { eventsFor: 30 });
+      },
+    });
+    ({ app, page, errors } = session);
     await page.getByRole('link', { name: 'Users' }).click();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await cleanup?.();
-  });
+  afterAll(() => session?.close());
 
   const firstRowKey = () => page.locator('tr[data-row-key]').first().getAttribute('data-row-key');
 
