@@ -20,6 +20,7 @@ import { eventsHandlers } from './events/handlers';
 import { registerIngestRoutes } from './ingest/routes';
 import { openWorkspace } from './workspace/store';
 import { effectiveIngest, workspaceHandlers } from './workspace/handlers';
+import { identityHandlers } from './identity/handlers';
 
 export interface CoreOptions {
   dataDir: string;
@@ -82,6 +83,7 @@ export async function createCore(opts: CoreOptions) {
     },
     ...eventsHandlers(ctx, eventLog, sample),
     ...pipelines.handlers,
+    ...identityHandlers(ctx, pipelines.runner),
   };
   const dispatcher = createDispatcher(handlers);
 

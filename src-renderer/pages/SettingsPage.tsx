@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../api/client';
 import type { Settings, WorkspaceInfo } from '../../src-main/core/api/workspace';
 import { PageHeader } from '../components/PageHeader';
+import { IdentityPanel } from './settings/IdentityPanel';
 
 interface Form {
   ingestHost: string;
@@ -50,7 +51,7 @@ export function SettingsPage() {
   return (
     <div className="page">
       <PageHeader title="Settings" subtitle="Where Segment sends events, and how the app can be reached from outside." />
-      <form className="panel form" onSubmit={save} noValidate>
+      <form className="panel form" onSubmit={save} noValidate aria-label="Ingest server">
         <h2>Ingest server</h2>
         <p className="muted">
           Segment's Webhook destination posts events to this server. Listen on all interfaces (0.0.0.0) so Segment can
@@ -100,6 +101,7 @@ export function SettingsPage() {
           )}
         </div>
       </form>
+      <IdentityPanel />
       {info && (
         <section className="panel">
           <h2>About</h2>

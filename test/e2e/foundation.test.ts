@@ -9,6 +9,8 @@ describe('the app in Chromium through headless mode', () => {
   let page: Page;
   let errors: string[];
   let session: AppSession;
+  // Monaco renders spaces as non-breaking ones.
+  const editorText = async () => ((await page.locator('.monaco-editor .view-lines').first().textContent()) ?? '').replace(/\s/g, ' ');
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true });
 
   beforeAll(async () => {
@@ -33,6 +35,7 @@ describe('the app in Chromium through headless mode', () => {
     await editor.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.insertText('select 42 as answer');
+    await expect.poll(() => editorText()).toBe('select 42 as answer');
     await page.keyboard.press('Control+Enter');
     const result = page.getByTestId('query-result');
     await result.waitFor();
@@ -45,6 +48,7 @@ describe('the app in Chromium through headless mode', () => {
     await page.locator('.monaco-editor').first().click();
     await page.keyboard.press('Control+A');
     await page.keyboard.insertText('create table x (a int)');
+    await expect.poll(() => editorText()).toBe('create table x (a int)');
     await page.getByRole('button', { name: 'Run query' }).click();
     const err = page.getByTestId('query-error');
     await err.waitFor();
@@ -57,14 +61,14 @@ describe('the app in Chromium through headless mode', () => {
     const port = page.locator('input[name="ingestPort"]');
     await port.waitFor();
     await port.fill('99999');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('form', { name: 'Ingest server' }).getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('settings-error').waitFor();
     expect(await page.getByTestId('settings-error').textContent()).toMatch(/ingestPort/);
     expect((await app.call('settings.get')).body.ingestPort).not.toBe(99999);
     await snap(page, 'foundation-settings-error');
     await page.locator('input[name="publicUrl"]').fill('https://tunnel.example.com');
     await port.fill('0');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('form', { name: 'Ingest server' }).getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     expect(await page.getByTestId('endpoint-url').textContent()).toBe('https://tunnel.example.com/v1/events');
     expect((await app.call('settings.get')).body.publicUrl).toBe('https://tunnel.example.com');

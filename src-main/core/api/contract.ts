@@ -7,6 +7,7 @@ import { usersMethods } from './users';
 import { sourcesMethods } from './sources';
 import { pipelinesMethods } from './pipelines';
 import { eventsMethods } from './events';
+import { identityMethods } from './identity';
 
 /** THE contract: every API method, declared once. Add a domain by spreading its methods here. */
 export const contract = {
@@ -17,6 +18,7 @@ export const contract = {
   ...sourcesMethods,
   ...eventsMethods,
   ...pipelinesMethods,
+  ...identityMethods,
 } satisfies Record<string, MethodDef>;
 
 export type Contract = typeof contract;

@@ -1,6 +1,7 @@
 import type { PipelinesChangedPush, PipelinesProgressPush } from './pipelines';
 import type { EventsReceivedPush } from './events';
 import type { UsersExportPush } from './users';
+import type { RebuildProgress } from './identity';
 
 // Push events: the core publishes, every transport (IPC, /api/live) forwards.
 // Add an event by adding a key here.
@@ -19,6 +20,8 @@ export interface PushEvents {
   'pipelines.changed': PipelinesChangedPush;
   /** A pipeline's progress (cursor, pending events, replay), at most twice a second per pipeline. */
   'pipelines.progress': PipelinesProgressPush;
+  /** Progress of "Rebuild users" (identity.rebuild), and its end. */
+  'identity.rebuild': RebuildProgress;
 }
 
 export type PushName = keyof PushEvents;

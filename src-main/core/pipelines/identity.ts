@@ -3,17 +3,20 @@
  * the SQL side looks identities up once per batch (set-based), this decides,
  * and the SQL side writes everything back in one transaction.
  *
- * Rules (the pipelines issue's part of identity resolution):
- * - an event with a userId belongs to the user of that userId (across sources);
- * - an event with only an anonymousId belongs to the user of that anonymousId
- *   within its source (the newest identity when several users shared a device);
- * - an event carrying both joins the anonymous user into the identified one:
- *   if the userId is new, the anonymous user simply becomes that user (its _id
- *   is kept); if the userId already has a user, the anonymous user is merged
- *   into it and deleted. A user that already has a userId is never merged.
+ * Rules (see core/identity/rules.ts and the README, "Identity resolution"):
+ * - an event joins the user of its userId (across sources), the users holding one of
+ *   its identifier values (Customer Model properties marked identifier, normalized), and
+ *   the user of its anonymousId within its source;
+ * - priority: userId, then the identifiers in model order, then anonymousId. A join (or a
+ *   merge of two users) through a value of rank r is refused when both sides hold values of
+ *   a higher-priority identifier (rank < r) and none of them is shared;
+ * - an anonymous-only event always belongs to the user of its anonymousId (when known);
+ * - when two users join, the one that existed before the batch (the first found, by
+ *   priority) survives with its _id; the other is merged into it and deleted;
  * - a property takes the newest non-null value by event timestamp (ties: the
  *   later event in the log wins).
  */
+import type { IdentifierKey } from '../identity/rules';
 
 export interface AcceptedEvent {
   seq: number;
@@ -23,6 +26,8 @@ export interface AcceptedEvent {
   anonymousId: string | null;
   /** Coerced values; nulls already left out (null = no value = untouched). */
   values: Record<string, unknown>;
+  /** Identifier values of the event (normalized, not blocked), priority order. */
+  keys?: IdentifierKey[];
 }
 
 export interface AnonymousIdentity {
@@ -31,12 +36,19 @@ export interface AnonymousIdentity {
   userId: string | null;
 }
 
+/** rank (0 = userId, 1.. = identifiers) -> values held. */
+export type KeySets = Map<number, Set<string>>;
+
 /** Existing identities relevant to a batch. */
 export interface IdentityLookup {
   /** userId -> users._id */
   byUserId: Map<string, string>;
   /** anonymousId (in this source) -> the newest identity holding it */
   byAnonymousId: Map<string, AnonymousIdentity>;
+  /** `${property}\0${value}` -> users holding that identifier value. */
+  byKey?: Map<string, string[]>;
+  /** The userIds and identifier values held by the users above. */
+  keysOf?: Map<string, KeySets>;
 }
 
 export interface IdentityRow {
@@ -47,20 +59,73 @@ export interface IdentityRow {
   lastSeen: number;
 }
 
+/** Why two users became one. */
+export interface MergeReason {
+  from: string;
+  into: string;
+  /** 'userId', 'anonymousId' or the identifier property. */
+  via: string;
+  value: string;
+  ts: number;
+}
+
+/** An identifier value a user holds from now on (new in this batch). */
+export interface HeldValue {
+  id: string;
+  property: string;
+  value: string;
+  userId: string | null;
+  anonymousId: string | null;
+  ts: number;
+}
+
 export interface Resolution {
   /** users._id of each accepted event, in order. */
   userOf: string[];
   /** Users that do not exist yet. */
   created: Set<string>;
-  /** Existing anonymous users folded into an identified one (from -> into). */
+  /** Existing users folded into another one (from -> into). */
   merges: Map<string, string>;
   /** Identity rows to insert or refresh (last seen, owner). */
   identities: IdentityRow[];
   /** anonymousIds whose anonymous-only identity (userId null) is replaced by an identified one. */
   joinedAnonymousIds: string[];
+  /** Why each merge happened (from/into resolved to the final users). */
+  reasons: MergeReason[];
+  /** Identifier values each identity (userId, anonymousId) of the batch carried (owner resolved). */
+  values: HeldValue[];
 }
 
 const identityKey = (userId: string | null, anonymousId: string | null) => `${userId ?? ''}\u0000${anonymousId ?? ''}`;
+export const valueKey = (property: string, value: string) => `${property}\u0000${value}`;
+
+/** Whether a join through a value of rank `via` is allowed: no conflict on any higher-priority rank. */
+export function compatible(a: KeySets | undefined, b: KeySets | undefined, via: number): boolean {
+  if (!a || !b) return true;
+  for (const [rank, va] of a) {
+    if (rank >= via || va.size === 0) continue;
+    const vb = b.get(rank);
+    if (!vb || vb.size === 0) continue;
+    let shared = false;
+    for (const v of va) {
+      if (vb.has(v)) {
+        shared = true;
+        break;
+      }
+    }
+    if (!shared) return false;
+  }
+  return true;
+}
+
+function addAll(into: KeySets, from: KeySets | undefined): void {
+  if (!from) return;
+  for (const [rank, vs] of from) {
+    let s = into.get(rank);
+    if (!s) into.set(rank, (s = new Set()));
+    for (const v of vs) s.add(v);
+  }
+}
 
 export function resolveIdentities(events: readonly AcceptedEvent[], lookup: IdentityLookup, newId: () => string): Resolution {
   const alias = new Map<string, string>();
@@ -71,13 +136,37 @@ export function resolveIdentities(events: readonly AcceptedEvent[], lookup: Iden
   };
   const byUser = new Map(lookup.byUserId);
   const byAnon = new Map(lookup.byAnonymousId);
-  const identified = new Set<string>(byUser.values());
-  for (const a of byAnon.values()) if (a.userId !== null) identified.add(a.id);
+  const byKey = new Map<string, string[]>();
+  for (const [k, ids] of lookup.byKey ?? []) byKey.set(k, [...ids]);
+  const keysOf = new Map<string, KeySets>();
+  for (const [id, ks] of lookup.keysOf ?? []) {
+    const copy: KeySets = new Map();
+    addAll(copy, ks);
+    keysOf.set(id, copy);
+  }
+  // Users known to hold a userId (the lookup only reports the ones relevant to the batch).
+  for (const [u, id] of byUser) {
+    let ks = keysOf.get(id);
+    if (!ks) keysOf.set(id, (ks = new Map()));
+    let s = ks.get(0);
+    if (!s) ks.set(0, (s = new Set()));
+    s.add(u);
+  }
+  for (const a of byAnon.values()) {
+    if (a.userId === null) continue;
+    let ks = keysOf.get(a.id);
+    if (!ks) keysOf.set(a.id, (ks = new Map()));
+    let s = ks.get(0);
+    if (!s) ks.set(0, (s = new Set()));
+    s.add(a.userId);
+  }
 
   const created = new Set<string>();
   const merges = new Map<string, string>();
+  const reasons: MergeReason[] = [];
   const identities = new Map<string, IdentityRow>();
   const joined = new Set<string>();
+  const held = new Map<string, HeldValue>();
   const userOf: string[] = new Array(events.length);
 
   const touch = (userId: string | null, anonymousId: string | null, id: string, ts: number) => {
@@ -94,55 +183,106 @@ export function resolveIdentities(events: readonly AcceptedEvent[], lookup: Iden
 
   events.forEach((ev, i) => {
     const { userId: u, anonymousId: a, ts } = ev;
-    if (u !== null) {
-      const anon = a !== null ? byAnon.get(a) : undefined;
-      const anonUser = anon ? find(anon.id) : undefined;
-      const anonIsAnonymous = anonUser !== undefined && !identified.has(anonUser);
-      const known = byUser.get(u);
-      let id: string;
-      if (known === undefined) {
-        if (anonIsAnonymous) {
-          id = anonUser!; // the anonymous user becomes the identified one, _id kept
-        } else {
-          id = newId();
-          created.add(id);
-        }
-        byUser.set(u, id);
-        identified.add(id);
-      } else {
-        id = find(known);
-        if (anonIsAnonymous && anonUser !== id) {
-          alias.set(anonUser!, id);
-          if (created.has(anonUser!)) created.delete(anonUser!);
-          else merges.set(anonUser!, id);
-        }
+    if (u === null && a === null) throw new Error('an event without userId and anonymousId cannot be resolved');
+    const keys = ev.keys ?? [];
+    // The event's own values, then the cluster it forms with the users it joins.
+    const own: KeySets = new Map();
+    if (u !== null) own.set(0, new Set([u]));
+    for (const k of keys) {
+      let s = own.get(k.rank);
+      if (!s) own.set(k.rank, (s = new Set()));
+      s.add(k.value);
+    }
+    let id: string | null = null;
+    const cluster: KeySets = new Map();
+    addAll(cluster, own);
+    const join = (candidate: string | undefined, rank: number, via: string, value: string) => {
+      if (candidate === undefined) return;
+      const c = find(candidate);
+      if (c === id) return;
+      const ck = keysOf.get(c);
+      if (!compatible(cluster, ck, rank)) return;
+      addAll(cluster, ck);
+      if (id === null) {
+        id = c;
+        return;
       }
+      // Two users become one: a user that existed before the batch survives.
+      let from = c;
+      let into: string = id;
+      if (created.has(into) && !created.has(from)) [from, into] = [into, from];
+      alias.set(from, into);
+      const merged: KeySets = keysOf.get(into) ?? new Map();
+      addAll(merged, keysOf.get(from));
+      keysOf.set(into, merged);
+      keysOf.delete(from);
+      if (created.has(from)) created.delete(from);
+      else {
+        merges.set(from, into);
+        reasons.push({ from, into, via, value, ts });
+      }
+      id = into;
+    };
+    const anon = a !== null ? byAnon.get(a) : undefined;
+    if (u === null) {
+      // Anonymous-only: the user of its anonymousId first (when known), then identifiers.
+      if (anon) {
+        // The device's user, always; the event's identifier values that conflict with
+        // what that user holds are not taken as its identifiers.
+        id = find(anon.id);
+        const ks = keysOf.get(id);
+        for (const [rank, vs] of own) {
+          const have = ks?.get(rank);
+          if (have && have.size > 0 && ![...vs].some((v) => have.has(v))) own.delete(rank);
+        }
+        cluster.clear();
+        addAll(cluster, own);
+        addAll(cluster, ks);
+      }
+      for (const k of keys) if (own.get(k.rank)?.has(k.value)) for (const c of byKey.get(valueKey(k.property, k.value)) ?? []) join(c, k.rank, k.property, k.value);
+    } else {
+      join(byUser.get(u), 0, 'userId', u);
+      for (const k of keys) for (const c of byKey.get(valueKey(k.property, k.value)) ?? []) join(c, k.rank, k.property, k.value);
+      if (anon) join(anon.id, Infinity, 'anonymousId', a!);
+    }
+    if (id === null) {
+      id = newId();
+      created.add(id);
+    }
+    const uid: string = id;
+    // What the user holds from now on.
+    const mine: KeySets = keysOf.get(uid) ?? new Map();
+    addAll(mine, own);
+    keysOf.set(uid, mine);
+    if (u !== null && byUser.get(u) === undefined) byUser.set(u, uid);
+    for (const k of keys) {
+      if (!own.get(k.rank)?.has(k.value)) continue;
+      const vk = valueKey(k.property, k.value);
+      const list = byKey.get(vk);
+      if (!list) byKey.set(vk, [uid]);
+      else if (!list.some((x) => find(x) === uid)) list.push(uid);
+      // Per identity: explain shows which identity brought which value (the SQL side skips known ones).
+      const hk = `${vk}\u0000${u ?? ''}\u0000${a ?? ''}`;
+      if (!held.has(hk)) held.set(hk, { id: uid, property: k.property, value: k.value, userId: u, anonymousId: a, ts });
+    }
+    if (u !== null) {
       if (a !== null) {
-        if (anonIsAnonymous) {
+        if (anon && anon.userId === null && find(anon.id) === uid) {
+          // The anonymous-only identity becomes the identified one.
           joined.add(a);
           identities.delete(identityKey(null, a));
         }
-        byAnon.set(a, { id, userId: u });
+        byAnon.set(a, { id: uid, userId: u });
       }
-      touch(u, a, id, ts);
-      userOf[i] = id;
-    } else if (a !== null) {
-      const anon = byAnon.get(a);
-      let id: string;
-      if (anon) {
-        id = find(anon.id);
-        // Keep refreshing the identity that holds this anonymousId.
-        touch(anon.userId, a, id, ts);
-      } else {
-        id = newId();
-        created.add(id);
-        byAnon.set(a, { id, userId: null });
-        touch(null, a, id, ts);
-      }
-      userOf[i] = id;
+      touch(u, a, uid, ts);
+    } else if (anon && find(anon.id) === uid) {
+      // Keep refreshing the identity that holds this anonymousId.
+      touch(anon.userId, a, uid, ts);
     } else {
-      throw new Error('an event without userId and anonymousId cannot be resolved');
+      byAnon.set(a!, { id: uid, userId: null });
+      touch(null, a, uid, ts);
     }
+    userOf[i] = uid;
   });
 
   for (let i = 0; i < userOf.length; i++) userOf[i] = find(userOf[i]);
@@ -150,7 +290,11 @@ export function resolveIdentities(events: readonly AcceptedEvent[], lookup: Iden
   for (const r of rows) r.id = find(r.id);
   // A merge chain (a -> b -> c) resolves to its final target.
   for (const [from, into] of merges) merges.set(from, find(into));
-  return { userOf, created, merges, identities: rows, joinedAnonymousIds: [...joined] };
+  for (const r of reasons) r.into = find(r.into);
+  // Values held by users merged within the batch follow the survivor.
+  const values = [...held.values()];
+  for (const h of values) h.id = find(h.id);
+  return { userOf, created, merges, identities: rows, joinedAnonymousIds: [...joined], reasons, values };
 }
 
 /** Per property: the winning value and its time. */

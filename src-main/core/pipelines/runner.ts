@@ -24,6 +24,8 @@ import { compileFilter, type Filter } from './filter';
 import { mergeValues, resolveIdentities, type AcceptedEvent } from './identity';
 import { countEvents, describeUsers, isMissingTable, loadTimes, lookupIdentities, readEvents, writeUsers, type LogRow } from './sql';
 import { allPipelines } from './store';
+import { identifierKeys, makeRules, usableId } from '../identity/rules';
+import { lookupKeys, readBlocked, writeIdentityProps, writeIdentityValues } from '../identity/store';
 
 export interface RunnerOptions {
   /** Most events read per batch (default 5000). */
@@ -314,10 +316,12 @@ export class PipelineRunner {
     };
     let rows: LogRow[];
     let scannedTo: number;
+    let blocked: string[] = [];
     const tRead = performance.now();
     try {
       ({ rows, scannedTo } = await this.exclusive(async (c) => {
         if (e.cursor === null) await this.loadState(c, p.id);
+        blocked = await readBlocked(c);
         return readEvents(c, p.sourceId, e.cursor ?? 0, e.readSize);
       }));
     } catch (err) {
@@ -344,6 +348,7 @@ export class PipelineRunner {
     const transformer = await this.transformerFor(p, e, model);
     check();
     const filter = compileFilter(p.filter as Filter | null);
+    const rules = makeRules(model, blocked);
 
     const counts = zeroCounts();
     const errors = new Map<string, ErrorGroup>();
@@ -379,9 +384,12 @@ export class PipelineRunner {
         fail('validation', 'invalid-output', msg, row);
         return;
       }
-      if (row.userId === null && row.anonymousId === null) {
+      const userId = usableId(row.userId, rules);
+      const anonymousId = usableId(row.anonymousId, rules);
+      if (userId === null && anonymousId === null) {
         counts.invalidOutput++;
-        fail('identity', 'no-identity', 'the event has neither userId nor anonymousId', row);
+        if (row.userId === null && row.anonymousId === null) fail('identity', 'no-identity', 'the event has neither userId nor anonymousId', row);
+        else fail('identity', 'blocked-identity', 'the event\'s userId and anonymousId are blocked values (Identity resolution settings)', row);
         return;
       }
       const values: Record<string, unknown> = {};
@@ -389,7 +397,7 @@ export class PipelineRunner {
         const v = checked.values[k];
         if (v !== null && v !== undefined) Object.defineProperty(values, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
-      accepted.push({ seq: row.seq, ts: row.ts, userId: row.userId, anonymousId: row.anonymousId, values });
+      accepted.push({ seq: row.seq, ts: row.ts, userId, anonymousId, values, keys: identifierKeys(values, rules) });
     };
 
     // Events go to the engine in chunks (one round trip to a worker each); the chunk grows
@@ -457,6 +465,7 @@ export class PipelineRunner {
           }
           const tLookup = performance.now();
           const lookup = await lookupIdentities(c, p.sourceId, [...userIds], [...anonIds]);
+          await lookupKeys(c, lookup, accepted.flatMap((a) => a.keys ?? []), rules.identifiers);
           const res = resolveIdentities(accepted, lookup, randomUUID);
           const affected = new Set<string>([...res.userOf, ...res.merges.keys(), ...res.merges.values()]);
           for (const id of res.created) affected.delete(id);
@@ -475,6 +484,8 @@ export class PipelineRunner {
             identities: res.identities,
             joinedAnonymousIds: res.joinedAnonymousIds,
           });
+          await writeIdentityValues(c, { sourceId: p.sourceId, merges: res.merges, reasons: res.reasons, values: res.values });
+          await writeIdentityProps(c, p.sourceId, accepted);
           this.stats.write += performance.now() - tWrite;
           counts.usersCreated = res.created.size;
           counts.usersUpdated = written.updated;

@@ -159,7 +159,7 @@ export function stageText(value: unknown): string | null {
 }
 
 /** How a staged text becomes a value of the column's type. */
-function castFromText(expr: string, type: string, modelType: string | undefined): string {
+export function castFromText(expr: string, type: string, modelType: string | undefined): string {
   if (modelType === 'json' || type === 'JSON') return `CAST(${expr} AS JSON)`;
   if (/\[\]$/.test(type)) return `CAST(CAST(${expr} AS JSON) AS ${type})`;
   if (modelType === 'json') return `CAST(${expr} AS JSON)`;

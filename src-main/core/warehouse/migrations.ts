@@ -1,6 +1,7 @@
 import { EVENTS_MIGRATIONS } from '../events/schema';
 import { PIPELINE_MIGRATIONS } from '../pipelines/migrations';
 import { USERS_MIGRATIONS } from '../users/schema';
+import { IDENTITY_MIGRATIONS } from '../identity/schema';
 
 // Every warehouse schema change, in order. Each runs once, in its own
 // transaction, recorded by id in schema_migrations. Domains contribute their
@@ -17,4 +18,4 @@ export const CORE_MIGRATIONS: WarehouseMigration[] = [
   },
 ];
 
-export const ALL_MIGRATIONS: WarehouseMigration[] = [...CORE_MIGRATIONS, ...EVENTS_MIGRATIONS, ...PIPELINE_MIGRATIONS, ...USERS_MIGRATIONS];
+export const ALL_MIGRATIONS: WarehouseMigration[] = [...CORE_MIGRATIONS, ...EVENTS_MIGRATIONS, ...PIPELINE_MIGRATIONS, ...USERS_MIGRATIONS, ...IDENTITY_MIGRATIONS];

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { CustomerModel } from '../../../src-main/core/api/model';
 import type { UserDetail as Detail, UserEvent } from '../../../src-main/core/api/users';
+import type { IdentityExplanation } from '../../../src-main/core/api/identity';
 import { JsonViewer } from '../../components/JsonViewer';
 import { fullText, relativeTime, shortTime } from './format';
 
@@ -11,6 +12,7 @@ export function UserDetail({ id, model, onClose }: { id: string; model: Customer
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [sourceNames, setSourceNames] = useState<Map<string, string>>(new Map());
+  const [explain, setExplain] = useState<IdentityExplanation | null>(null);
 
   useEffect(() => {
     api.sources.list().then((r) => setSourceNames(new Map(r.sources.map((s) => [s.id, s.name]))), () => undefined);
@@ -21,9 +23,14 @@ export function UserDetail({ id, model, onClose }: { id: string; model: Customer
     setDetail(null);
     setError(null);
     setOpen(null);
+    setExplain(null);
     api.users.get({ id }).then(
       (d) => live && setDetail(d),
       (e) => live && setError(errorMessage(e)),
+    );
+    api.identity.explain({ id }).then(
+      (x) => live && setExplain(x),
+      () => undefined,
     );
     return () => {
       live = false;
@@ -108,6 +115,7 @@ export function UserDetail({ id, model, onClose }: { id: string; model: Customer
                     <th>userId</th>
                     <th>anonymousId</th>
                     <th>Last seen</th>
+                    <th>Joined by</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -117,10 +125,20 @@ export function UserDetail({ id, model, onClose }: { id: string; model: Customer
                       <td title={i.userId ?? ''}>{i.userId ?? <span className="muted">—</span>}</td>
                       <td title={i.anonymousId ?? ''}>{i.anonymousId ?? <span className="muted">—</span>}</td>
                       <td title={i.lastSeen ?? ''}>{relativeTime(i.lastSeen)}</td>
+                      <td data-testid="identity-reason">{joinedBy(explain, i.sourceId, i.userId, i.anonymousId)}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+            )}
+            {explain && explain.merges.length > 0 && (
+              <ul className="muted small" data-testid="identity-merges">
+                {explain.merges.slice(0, 20).map((m, n) => (
+                  <li key={n} title={m.fromId}>
+                    {shortTime(m.at)}: merged user {m.fromId.slice(0, 8)}… {m.via === 'rebuild' ? 'by Rebuild users' : <>through {m.via} <code>{m.value}</code></>}
+                  </li>
+                ))}
+              </ul>
             )}
           </section>
 
@@ -156,4 +174,21 @@ function eventLabel(e: UserEvent): string {
   const raw = e.raw as { name?: string; traits?: Record<string, unknown> } | null;
   if (e.type === 'identify') return e.userId ?? 'identify';
   return raw?.name ?? e.messageId ?? '';
+}
+
+/** Why an identity belongs to the user: the values it shares with the user's other identities. */
+function joinedBy(x: IdentityExplanation | null, sourceId: string, userId: string | null, anonymousId: string | null) {
+  if (!x) return <span className="muted">…</span>;
+  const me = x.identities.find((i) => i.sourceId === sourceId && i.userId === userId && i.anonymousId === anonymousId);
+  if (!me || me.reasons.length === 0) return <span className="muted">{x.identities.length > 1 ? 'first identity' : '—'}</span>;
+  return (
+    <>
+      {me.reasons.map((r, n) => (
+        <span key={n} title={`shared with ${r.sharedWith} other identit${r.sharedWith === 1 ? 'y' : 'ies'}`}>
+          {n > 0 && ', '}
+          {r.via} <code>{r.value}</code>
+        </span>
+      ))}
+    </>
+  );
 }

@@ -1,0 +1,135 @@
+/**
+ * Identity resolution benchmark: the same generated Segment traffic (1M events, ~200k people,
+ * ../shared/tools/segment-events.mjs) through the same mapping pipeline twice: with the
+ * default Customer Model (email is an identifier) and with no identifier property. Prints both
+ * pipeline rates and their ratio (target >= 0.5), then times "Rebuild users" on the result.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createCore, type Core } from '../../src-main/core/app';
+import { writeProfile } from '../../src-main/core/pipelines/sql';
+
+type Json = Record<string, unknown>;
+
+function arg(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+}
+
+const MAPPING = {
+  email: 'traits.email',
+  first_name: 'traits.firstName',
+  last_name: 'traits.lastName',
+  plan: 'traits.plan',
+  company: 'traits.company',
+  country: 'traits.address.country',
+  city: 'traits.address.city',
+  created_at: 'traits.createdAt',
+};
+
+interface App {
+  core: Core;
+  sourceId: string;
+  writeKey: string;
+  dir: string;
+  call<T = any>(m: string, a?: unknown): Promise<T>;
+}
+
+async function open(): Promise<App> {
+  const dir = await mkdtemp(join(tmpdir(), 'krenalis-bench-identity-'));
+  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0 });
+  await core.start();
+  const call = async <T,>(m: string, a: unknown = {}) => (await core.dispatcher.call(m, a)) as T;
+  const source = await call<{ id: string }>('sources.create', { type: 'segment', name: 'Bench' });
+  const keys = await call<{ keys: { key: string }[] }>('writeKeys.list', { sourceId: source.id });
+  return { core, sourceId: source.id, writeKey: keys.keys[0].key, dir, call };
+}
+
+async function ingest(app: App, bodies: readonly string[]): Promise<void> {
+  const url = `${app.core.ctx.ingest.url}/v1/events`;
+  const queue = [...bodies];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let body = queue.shift(); body !== undefined; body = queue.shift()) {
+        for (;;) {
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.writeKey}` }, body });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+          if (res.status !== 503 && res.status !== 429) throw new Error(`ingest answered ${res.status}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }),
+  );
+}
+
+async function runPipeline(app: App, expected: number): Promise<{ secs: number; rate: number }> {
+  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation: { kind: 'mapping', mapping: MAPPING } });
+  const started = performance.now();
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
+  for (;;) {
+    const s = await app.call<{ processed: number; pending: number; lastError: string | null }>('pipelines.status', { id: p.id });
+    if (s.lastError) throw new Error(`pipeline error: ${s.lastError}`);
+    if (s.processed >= expected && s.pending === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const secs = (performance.now() - started) / 1000;
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: false });
+  return { secs, rate: expected / secs };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const count1 = async (app: App, sql: string) => Number((await app.call<{ rows: number[][] }>('warehouse.query', { sql })).rows[0][0]);
+
+export async function main(argv: string[]) {
+  const count = arg(argv, 'count', 1_000_000);
+  const people = arg(argv, 'users', 200_000);
+  console.log(`Identity benchmark: ${fmt(count)} events, ${fmt(people)} people (segment-events.mjs, seed 7), mapping pipeline`);
+  const path = join(process.cwd(), '..', 'shared', 'tools', 'segment-events.mjs');
+  const { generateEvents } = (await import(pathToFileURL(path).href)) as { generateEvents: (o: { count: number; seed?: number; users?: number }) => Iterable<Json> };
+  const bodies: string[] = [];
+  let batch: Json[] = [];
+  for (const e of generateEvents({ count, seed: 7, users: people })) {
+    batch.push(e);
+    if (batch.length === 500) {
+      bodies.push(JSON.stringify(batch));
+      batch = [];
+    }
+  }
+  if (batch.length) bodies.push(JSON.stringify(batch));
+
+  const results: Record<string, { secs: number; rate: number; users: number }> = {};
+  for (const mode of ['without identifiers', 'with identifiers (email)'] as const) {
+    const app = await open();
+    try {
+      if (mode === 'without identifiers') {
+        const model = await app.call<{ properties: Json[] }>('model.get');
+        await app.call('model.update', { properties: model.properties.map((p) => ({ ...p, identifier: false })), confirm: true });
+      }
+      await ingest(app, bodies);
+      for (const k of Object.keys(writeProfile)) delete writeProfile[k];
+      const r = await runPipeline(app, count);
+      const st = app.core.pipelines.runner.stats;
+      console.log(`  runner (ms): read ${fmt(st.read)}, transform ${fmt(st.transform)}, identity ${fmt(st.lookup)}, write ${fmt(st.write)}, commit ${fmt(st.commit)}`);
+      console.log(`  statements (ms): ${Object.entries(writeProfile).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+      const users = await count1(app, 'SELECT count(*) FROM users');
+      results[mode] = { ...r, users };
+      console.log(`${mode.padEnd(26)} ${fmt(r.rate)} events/s (${r.secs.toFixed(1)} s), ${fmt(users)} users`);
+      if (mode !== 'without identifiers') {
+        const ids = await count1(app, 'SELECT count(*) FROM user_identities');
+        const started = performance.now();
+        const done = await app.call<{ users: number; identities: number }>('identity.rebuild');
+        const secs = (performance.now() - started) / 1000;
+        console.log(`rebuild users:             ${fmt(done.users)} users from ${fmt(done.identities)} identities (${fmt(ids)} user_identities rows) in ${secs.toFixed(1)} s (target <= 30 s)`);
+      }
+    } finally {
+      await app.core.stop();
+      await rm(app.dir, { recursive: true, force: true });
+    }
+  }
+  const a = results['with identifiers (email)'];
+  const b = results['without identifiers'];
+  console.log(`ratio with/without identifiers: ${(a.rate / b.rate).toFixed(2)}x (target >= 0.5)`);
+}
