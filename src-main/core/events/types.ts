@@ -1,4 +1,5 @@
 /** Shapes shared by the event log, the debugger sample and the ingest routes. */
+import type { DebuggerEvent, EventsReceivedPush } from '../api/events';
 
 /** One accepted event, ready for the log. */
 export interface AppendEvent {
@@ -54,24 +55,8 @@ export interface EventStats extends SourceCounters {
   today: number;
 }
 
-/** One entry of the Event debugger's sample (same shape as the API's DebuggerEvent). */
-export interface SampleEntry {
-  id: string;
-  sourceId: string;
-  receivedAt: string;
-  type: string | null;
-  event?: string | null;
-  userId?: string | null;
-  anonymousId?: string | null;
-  messageId?: string | null;
-  status: 'accepted' | 'rejected' | 'duplicate';
-  reason?: string;
-  /** The normalized event (accepted, duplicate) or what was received (rejected). */
-  payload: unknown;
-}
+/** One entry of the Event debugger's sample: the API's DebuggerEvent, declared once in the contract. */
+export type SampleEntry = DebuggerEvent;
 
 /** Push message for `events.received`. */
-export interface EventsReceived {
-  sourceId: string;
-  events: SampleEntry[];
-}
+export type EventsReceived = EventsReceivedPush;
