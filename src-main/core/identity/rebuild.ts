@@ -19,25 +19,10 @@ import { resolveIdentities, type AcceptedEvent } from '../pipelines/identity';
 import { castFromText, describeUsers, q } from '../pipelines/sql';
 import { makeRules, usableId } from './rules';
 import { readBlocked } from './store';
+import { appendTextRows } from '../warehouse/append';
 
 const SEP = '\u0000';
 
-async function appendRows(conn: DuckDBConnection, table: string, rows: (string | null)[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const appender = await conn.createAppender(table);
-  try {
-    for (const row of rows) {
-      for (const v of row) {
-        if (v === null) appender.appendNull();
-        else appender.appendVarchar(v);
-      }
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-}
 
 export async function rebuildUsers(
   conn: DuckDBConnection,
@@ -128,7 +113,7 @@ export async function rebuildUsers(
   await conn.run('BEGIN TRANSACTION');
   try {
     await conn.run(`CREATE OR REPLACE TEMP TABLE rb_units (source_id VARCHAR, user_id VARCHAR, anonymous_id VARCHAR, new_id VARCHAR)`);
-    await appendRows(
+    await appendTextRows(
       conn,
       'rb_units',
       res.userOf.map((id, i) => {
@@ -189,7 +174,7 @@ export async function rebuildUsers(
     });
     if (gone.size > 0) {
       await conn.run(`CREATE OR REPLACE TEMP TABLE rb_gone (from_id VARCHAR, into_id VARCHAR)`);
-      await appendRows(conn, 'rb_gone', [...gone]);
+      await appendTextRows(conn, 'rb_gone', [...gone]);
       await conn.run(`INSERT INTO identity_merges (merged_at, from_id, into_id, source_id, via, value) SELECT now(), from_id, into_id, NULL, 'rebuild', NULL FROM rb_gone`);
     }
     await conn.run('COMMIT');

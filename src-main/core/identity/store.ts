@@ -17,6 +17,7 @@ const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
 };
 import { valueKey } from '../pipelines/identity';
 import { DEFAULT_BLOCKED_VALUES, type IdentifierKey } from './rules';
+import { appendTextRows } from '../warehouse/append';
 
 export async function readBlocked(conn: DuckDBConnection): Promise<string[]> {
   const r = await conn.runAndReadAll(`SELECT CAST(value AS VARCHAR) FROM identity_settings WHERE key = 'blocked'`);
@@ -101,22 +102,6 @@ async function lookupKeysRaw(conn: DuckDBConnection, lookup: IdentityLookup, key
   lookup.keysOf = keysOf;
 }
 
-async function append(conn: DuckDBConnection, table: string, rows: (string | null)[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const appender = await conn.createAppender(table);
-  try {
-    for (const row of rows) {
-      for (const v of row) {
-        if (v === null) appender.appendNull();
-        else appender.appendVarchar(v);
-      }
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-}
 
 export interface IdentityWrite {
   sourceId: string;
@@ -131,14 +116,14 @@ export const writeIdentityValues = (conn: DuckDBConnection, w: IdentityWrite) =>
 async function writeIdentityValuesRaw(conn: DuckDBConnection, w: IdentityWrite): Promise<void> {
   if (w.merges.size > 0) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE id_stage_merges (from_id VARCHAR, into_id VARCHAR)`);
-    await append(conn, 'id_stage_merges', [...w.merges]);
+    await appendTextRows(conn, 'id_stage_merges', [...w.merges]);
     await conn.run(`UPDATE identity_values AS iv SET _user_id = m.into_id FROM id_stage_merges AS m WHERE iv._user_id = m.from_id`);
   }
   if (w.values.length > 0) {
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE id_stage_values (_user_id VARCHAR, property VARCHAR, value VARCHAR, user_id VARCHAR, anonymous_id VARCHAR, ts VARCHAR)`,
     );
-    await append(
+    await appendTextRows(
       conn,
       'id_stage_values',
       w.values.map((v) => [v.id, v.property, v.value, v.userId, v.anonymousId, String(v.ts)]),
@@ -155,7 +140,7 @@ async function writeIdentityValuesRaw(conn: DuckDBConnection, w: IdentityWrite):
   }
   if (w.reasons.length > 0) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE id_stage_reasons (from_id VARCHAR, into_id VARCHAR, via VARCHAR, value VARCHAR, ts VARCHAR)`);
-    await append(
+    await appendTextRows(
       conn,
       'id_stage_reasons',
       w.reasons.map((r) => [r.from, r.into, r.via, r.value, String(r.ts)]),
@@ -193,7 +178,7 @@ async function writeIdentityPropsRaw(conn: DuckDBConnection, sourceId: string, e
     const v = stageText(e.values[property]);
     if (v !== null) rows.push([e.userId, e.anonymousId, property, v, String(e.ts), String(e.seq)]);
   }
-  await append(conn, 'id_stage_props', rows);
+  await appendTextRows(conn, 'id_stage_props', rows);
   await conn.run(
     `INSERT INTO identity_props SELECT $1, user_id, anonymous_id, property, value, CAST(ts AS BIGINT), CAST(seq AS BIGINT) FROM id_stage_props`,
     [sourceId],

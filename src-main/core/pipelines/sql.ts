@@ -5,6 +5,7 @@
  */
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { IdentityLookup, IdentityRow, MergeChange, UserChange } from './identity';
+import { appendTextRows } from '../warehouse/append';
 
 export const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -162,26 +163,9 @@ export function stageText(value: unknown): string | null {
 export function castFromText(expr: string, type: string, modelType: string | undefined): string {
   if (modelType === 'json' || type === 'JSON') return `CAST(${expr} AS JSON)`;
   if (/\[\]$/.test(type)) return `CAST(CAST(${expr} AS JSON) AS ${type})`;
-  if (modelType === 'json') return `CAST(${expr} AS JSON)`;
   return `CAST(${expr} AS ${type})`;
 }
 
-async function appendRows(conn: DuckDBConnection, table: string, rows: (string | null)[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const appender = await conn.createAppender(table);
-  try {
-    for (const row of rows) {
-      for (const v of row) {
-        if (v === null) appender.appendNull();
-        else appender.appendVarchar(v);
-      }
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-}
 
 export interface BatchWrite {
   sourceId: string;
@@ -223,7 +207,7 @@ export async function writeUsers(conn: DuckDBConnection, w: BatchWrite): Promise
       'stage identities',
       `CREATE OR REPLACE TEMP TABLE pl_stage_identities (user_id VARCHAR, anonymous_id VARCHAR, _user_id VARCHAR, first_seen BIGINT, last_seen BIGINT)`,
     );
-    await appendRows(
+    await appendTextRows(
       conn,
       'pl_stage_identities',
       w.identities.map((r) => [r.userId, r.anonymousId, r.id, String(r.firstSeen), String(r.lastSeen)]),
@@ -271,7 +255,7 @@ export async function writeUsers(conn: DuckDBConnection, w: BatchWrite): Promise
       for (const p of props) row.push(Object.prototype.hasOwnProperty.call(c.values, p) ? stageText(c.values[p]) : null);
       rows[i] = row;
     });
-    await appendRows(conn, 'pl_stage_users', rows);
+    await appendTextRows(conn, 'pl_stage_users', rows);
     const typed = (p: string) => castFromText(`s.${colOf(p)}`, w.users.columns.get(p)!, w.modelTypes.get(p));
     if (w.created.size > 0) {
       const insertCols = ['_id', '_created_at', '_updated_at', ...props].map(q).join(', ');
@@ -306,7 +290,7 @@ export async function writeUsers(conn: DuckDBConnection, w: BatchWrite): Promise
   //    the merged user goes.
   if (w.merges.size > 0) {
     await run('stage merges', `CREATE OR REPLACE TEMP TABLE pl_stage_merges (from_id VARCHAR, into_id VARCHAR)`);
-    await appendRows(
+    await appendTextRows(
       conn,
       'pl_stage_merges',
       [...w.merges].map(([from, into]) => [from, into]),
