@@ -71,7 +71,7 @@ function post(agent, url, key, body) {
 
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
 
-async function run({ url, key }) {
+async function run({ url, key, rate }) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
   const statuses = {};
@@ -80,11 +80,17 @@ async function run({ url, key }) {
   let sentEvents = 0;
   let firstError = null;
   const started = performance.now();
+  // Open loop when a rate is given (events/s): request i is due at start + i * interval, and its
+  // latency counts from then (a late start is the server's delay too), at most `connections` in flight.
+  const interval = rate ? (batchSize / rate) * 1000 : 0;
   async function worker() {
     while (next < bodies.length) {
-      const { body, events } = bodies[next++];
+      const i = next++;
+      const { body, events } = bodies[i];
+      const due = started + i * interval;
+      if (rate && performance.now() < due) await new Promise((res) => setTimeout(res, due - performance.now()));
       const r = await post(agent, url, key, body);
-      latencies.push(r.ms);
+      latencies.push(rate ? performance.now() - due : r.ms);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 200) {
         sentEvents += events;

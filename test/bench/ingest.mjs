@@ -1,4 +1,4 @@
-// npm run bench:ingest [-- --events 1000000 --connections 8 --runs 1 --only app|bare --node-args "--cpu-prof"]
+// npm run bench:ingest [-- --events 1000000 --connections 8 --runs 1 --only app|bare --rate N --node-args="--cpu-prof"]
 //
 // The durable ingest rate of the real app against a bare parse-only server:
 // 1. builds the app when stale, starts it headless on a fresh data folder
@@ -11,9 +11,11 @@
 //    checks that the log holds every event;
 // 4. the same bodies against a bare fastify server that only JSON-parses them
 //    (ingest.bare.mjs, its own process), and the ratio app/bare.
+// --rate N paces the requests at N events/s (open loop, latency counted from each request's due
+// time) instead of sending as fast as the connections allow: the latency at a given load.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     only: { type: 'string' },
     'node-args': { type: 'string', default: '' },
+    rate: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
   },
 });
@@ -54,6 +57,13 @@ function spawnServer(args, label) {
     next().then((l) => resolve(JSON.parse(l)));
   });
   return { child, ready, stderr: () => err };
+}
+
+/** CPU seconds (user + system, all threads) the process used so far. */
+function cpuOf(pid, thread = false) {
+  const stat = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
 function memoryOf(pid) {
@@ -88,7 +98,7 @@ const client = spawn(process.execPath, [join(here, 'ingest.client.mjs'), '--even
 });
 const clientLine = readLines(client);
 async function load(url, key) {
-  client.stdin.write(JSON.stringify({ url, key }) + '\n');
+  client.stdin.write(JSON.stringify({ url, key, rate: values.rate ? Number(values.rate) : undefined }) + '\n');
   return JSON.parse(await clientLine());
 }
 
@@ -103,12 +113,20 @@ async function runApp() {
     const source = await admin(ready, 'sources.create', { type: 'segment', name: 'bench' });
     const { keys } = await admin(ready, 'writeKeys.list', { sourceId: source.id });
     const before = memoryOf(app.child.pid);
+    const cpu0 = cpuOf(app.child.pid);
+    const main0 = cpuOf(app.child.pid, true);
     const r = await load(`${ready.ingestUrl}/v1/events`, keys[0].key);
+    const cpuUsPerEvent = Math.round(((cpuOf(app.child.pid) - cpu0) * 1e6) / r.events * 10) / 10;
+    const mainUsPerEvent = Math.round(((cpuOf(app.child.pid, true) - main0) * 1e6) / r.events * 10) / 10;
     const mem = memoryOf(app.child.pid);
     const q = await admin(ready, 'warehouse.query', { sql: `SELECT count(*)::BIGINT AS n, count(DISTINCT message_id)::BIGINT AS d FROM events` });
     const [stored, distinct] = q.rows[0].map(Number);
+    const dm = await admin(ready, 'warehouse.query', {
+      sql: `SELECT tag, (memory_usage_bytes / 1e6)::INTEGER FROM duckdb_memory() WHERE memory_usage_bytes >= 1e6 ORDER BY 2 DESC`,
+    });
+    const duckdbMB = Object.fromEntries(dm.rows.map(([t, mb]) => [t, Number(mb)]));
     await stop(app.child);
-    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB, stored, distinct };
+    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB, stored, distinct, duckdbMB, cpuUsPerEvent, mainUsPerEvent };
   } catch (err) {
     await stop(app.child);
     throw new Error(`${err.message}\n${app.stderr()}`);
@@ -123,9 +141,11 @@ async function runBare() {
   try {
     const ready = await bare.ready;
     const before = memoryOf(bare.child.pid);
+    const cpu0 = cpuOf(bare.child.pid);
     const r = await load(`${ready.url}/v1/events`, 'bare');
+    const cpuUsPerEvent = Math.round(((cpuOf(bare.child.pid) - cpu0) * 1e6) / r.events * 10) / 10;
     const mem = memoryOf(bare.child.pid);
-    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB };
+    return { ...r, startRssMB: before.rssMB, peakRssMB: mem.hwmMB, endRssMB: mem.rssMB, cpuUsPerEvent };
   } finally {
     await stop(bare.child);
   }
@@ -139,8 +159,9 @@ function line(name, r) {
   return (
     `${name.padEnd(5)} ${String(r.eventsPerSecond).padStart(8)} events/s  ${String(r.mbPerSecond).padStart(6)} MB/s  ` +
     `p50 ${String(r.p50).padStart(7)} ms  p99 ${String(r.p99).padStart(7)} ms  max ${String(r.max).padStart(7)} ms  ` +
-    `peak RSS ${String(r.peakRssMB).padStart(5)} MB  (${r.events} events in ${r.seconds} s${errors ? `, errors: ${errors} ${r.firstError}` : ''}` +
-    `${r.stored !== undefined ? `; log holds ${r.stored}, ${r.stored - r.distinct} twice` : ''})`
+    `peak RSS ${String(r.peakRssMB).padStart(5)} MB  CPU ${String(r.cpuUsPerEvent).padStart(5)} µs/event${r.mainUsPerEvent !== undefined ? ` (JS thread ${r.mainUsPerEvent})` : ''}  (${r.events} events in ${r.seconds} s${errors ? `, errors: ${errors} ${r.firstError}` : ''}` +
+    `${r.stored !== undefined ? `; log holds ${r.stored}, ${r.stored - r.distinct} twice` : ''})` +
+    (r.duckdbMB ? `\n      DuckDB memory at the end (MB): ${JSON.stringify(r.duckdbMB)}, RSS at start ${r.startRssMB} MB, at end ${r.endRssMB} MB` : '')
   );
 }
 
@@ -149,14 +170,15 @@ try {
   const info = JSON.parse(await clientLine());
   console.log(
     `bench:ingest  ${info.events} events in ${info.requests} webhook batches (avg ${Math.round(info.avgBodyBytes / 1024)} KB), ` +
-      `${values.connections} connections, node ${process.version}, generated in ${info.generateMs} ms`,
+      `${values.connections} connections${values.rate ? `, paced at ${values.rate} events/s` : ''}, node ${process.version}, ` +
+      `generated in ${info.generateMs} ms, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   );
   for (let run = 1; run <= Number(values.runs); run++) {
     const app = values.only === 'bare' ? null : await runApp();
     if (app) console.log(line('app', app));
     const bare = values.only === 'app' ? null : await runBare();
     if (bare) console.log(line('bare', bare));
-    if (app && bare) console.log(`ratio app/bare: ${(app.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}`);
+    if (app && bare) console.log(`ratio app/bare: ${(app.eventsPerSecond / bare.eventsPerSecond).toFixed(2)}  (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
     if (process.env.BENCH_JSON) console.log(JSON.stringify({ run, app, bare }));
   }
 } finally {

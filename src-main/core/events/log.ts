@@ -2,26 +2,35 @@
  * The event log: durable, deduplicated, append-only storage of accepted
  * events in the warehouse's `events` table, with group commit.
  *
- * append() queues a request; one writer drains the queue. Each drain takes
- * everything pending (up to maxGroupEvents) and, in ONE transaction, appends
- * it through DuckDB's appender into a per-connection staging table, inserts
- * the events not already in the log with one set-based INSERT (duplicates in
- * the group are dropped before, duplicates already stored by the anti-join on
- * dedupe_key), records rejected events and the per-source counters, and
- * COMMITs. Only then do the requests' promises resolve. If anything fails,
- * the transaction is rolled back and every request of the group rejects with
- * a StorageError: nothing of them is stored.
+ * append() checks a request's events and encodes them at once, as UTF-8 rows
+ * (on the caller's turn, while the writer may be busy with the previous
+ * group), and queues them; one writer drains the queue. Each drain takes
+ * everything pending (up to maxGroupEvents) and, in ONE transaction, hands the
+ * group's rows to DuckDB as ONE parameter of a prepared INSERT ... SELECT,
+ * which splits them, drops the events already in the log by an anti-join on
+ * dedupe_key (repeats inside the group are dropped before, here), records
+ * rejected events and the per-source counters, and COMMITs. Only then do the
+ * requests' promises resolve. If anything fails, the transaction is rolled
+ * back and every request of the group rejects with a StorageError: nothing of
+ * them is stored.
  *
- * The queue is bounded (maxPendingEvents, counting queued and in-flight
- * events): when full, append() rejects at once with OverloadedError, which the
- * ingest route answers with 503 + Retry-After. Segment retries those.
+ * Why one parameter and not the appender: the appender costs one native call
+ * per value on the JavaScript thread (about 5 µs per event, and the writer
+ * waits for it); the rows cost one UTF-8 encoding per request, done before the
+ * writer needs them, and the splitting runs on DuckDB's side.
  *
- * The connection is dedicated to the log (its temp staging table lives on it);
- * reads (recentBySource, stats) are serialized with the writes on it.
+ * The queue is bounded (maxPendingEvents and maxPendingBytes, counting queued
+ * and in-flight events): when full, append() rejects at once with
+ * OverloadedError, which the ingest route answers with 503 + Retry-After.
+ * Segment retries those.
+ *
+ * The connection is dedicated to the log; reads (recentBySource, stats) are
+ * serialized with the writes on it.
  */
 import { createHash } from 'node:crypto';
-import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { DEDUPE_KEY_SQL } from './schema';
+import { fixLoneSurrogates } from './serialize';
 import type { AppendEvent, AppendResult, EventStats, RejectedEvent, SampleEntry, SourceCounters } from './types';
 
 export class OverloadedError extends Error {
@@ -58,6 +67,11 @@ export interface CommitInfo {
 export interface EventLogOptions {
   /** Most events (accepted + rejected) queued or being written; beyond, append() rejects with OverloadedError. Default 50 000. */
   maxPendingEvents?: number;
+  /**
+   * Most bytes of encoded events queued or being written (events can be up to 32 KiB each, so a count
+   * alone does not bound memory); beyond, append() rejects with OverloadedError. Default 64 MiB.
+   */
+  maxPendingBytes?: number;
   /** Most events one commit takes from the queue (a larger single request still goes alone). Default 20 000. */
   maxGroupEvents?: number;
   /** Retry-After advertised with OverloadedError, seconds. Default 5. */
@@ -120,27 +134,109 @@ export interface EventLog {
 
 interface Pending {
   sourceId: string;
-  events: readonly AppendEvent[];
+  /** The messageId of each event. */
+  ids: string[];
+  /** The events' rows (see encodeRow) as UTF-8, separated by U+001E, encoded by append() (off the writer's path). */
+  data: Buffer;
   rejected: readonly RejectedEvent[];
   size: number;
-  micros: { ts: DuckDBTimestampTZValue; rec: DuckDBTimestampTZValue }[];
+  /** Epoch ms of the newest receivedAt of the request (events and rejected), or -Infinity. */
+  lastMs: number;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
 
-const STAGING = 'events_staging';
+/*
+ * The group's rows travel to DuckDB as ONE UTF-8 BLOB: rows separated by U+001E,
+ * each row's fields by U+001F:
+ *   source_id, message_id, type, event, user_id, anonymous_id, timestamp (epoch ms),
+ *   received_at (epoch ms), escaped, raw
+ * Valid JSON text never contains these two control characters unescaped, so
+ * raw needs no escaping (append() refuses a raw that contains them). The six
+ * string fields are written as they are, '' standing for NULL, unless one of
+ * them is '' or contains a character from U+001C to U+001F: then they are all
+ * written empty and `escaped` holds them as a JSON array.
+ */
+const ROW_SEP = '\u001e';
+const ROW_SEP_BYTE = 0x1e; // never part of a multi-byte UTF-8 sequence
+const ROW_SEP_BUF = Buffer.from([ROW_SEP_BYTE]);
+const FIELD_SEP = '\u001f';
+// eslint-disable-next-line no-control-regex -- these control characters are exactly what is looked for
+const NEEDS_ESCAPE = /[\u001c-\u001f]/;
 
-const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (
-  seq BIGINT, source_id VARCHAR, message_id VARCHAR, type VARCHAR, event VARCHAR,
-  user_id VARCHAR, anonymous_id VARCHAR, "timestamp" TIMESTAMPTZ, received_at TIMESTAMPTZ, raw VARCHAR
-)`;
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** The string as DuckDB stores it: UTF-8 has no lone surrogates, they become U+FFFD (so do they for deduplication). */
+function wellFormed(s: string): string {
+  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
+}
+
+/** One row of the group string: the event's columns, then its raw JSON. */
+function encodeRow(sourceId: string, e: AppendEvent, tsMs: number, recMs: number): string {
+  const event = e.event ?? '';
+  const userId = e.userId ?? '';
+  const anonymousId = e.anonymousId ?? '';
+  if (
+    e.type === '' ||
+    e.event === '' ||
+    e.userId === '' ||
+    e.anonymousId === '' ||
+    NEEDS_ESCAPE.test(sourceId) ||
+    NEEDS_ESCAPE.test(e.messageId) ||
+    NEEDS_ESCAPE.test(e.type) ||
+    NEEDS_ESCAPE.test(event) ||
+    NEEDS_ESCAPE.test(userId) ||
+    NEEDS_ESCAPE.test(anonymousId)
+  ) {
+    const escaped = fixLoneSurrogates(JSON.stringify([sourceId, e.messageId, e.type, e.event ?? null, e.userId ?? null, e.anonymousId ?? null]));
+    return `${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${tsMs}${FIELD_SEP}${recMs}${FIELD_SEP}${escaped}${FIELD_SEP}${e.raw}`;
+  }
+  return `${sourceId}${FIELD_SEP}${e.messageId}${FIELD_SEP}${e.type}${FIELD_SEP}${event}${FIELD_SEP}${userId}${FIELD_SEP}${anonymousId}${FIELD_SEP}${tsMs}${FIELD_SEP}${recMs}${FIELD_SEP}${FIELD_SEP}${e.raw}`;
+}
+
+const field = (i: number, nullable: boolean) => {
+  const plain = nullable ? `nullif(p[${i + 1}], '')` : `p[${i + 1}]`;
+  return `CASE WHEN p[9] = '' THEN ${plain} ELSE json_extract_string(p[9], '$[${i}]') END`;
+};
+
+/**
+ * $1: the group's rows (UTF-8), $2: the seq of its first row (row n gets $2 + n), $3: its number of rows.
+ * Rows already in the log are skipped. Rows that do not split into exactly $3 rows of 10 fields fail
+ * the statement (append() never builds such rows).
+ */
 const INSERT_SQL = `INSERT INTO events (seq, source_id, message_id, dedupe_key, type, event, user_id, anonymous_id, "timestamp", received_at, raw)
 SELECT s.seq, s.source_id, s.message_id, s.dedupe_key, s.type, s.event, s.user_id, s.anonymous_id, s."timestamp", s.received_at, s.raw
-FROM (SELECT *, ${DEDUPE_KEY_SQL} AS dedupe_key FROM temp.main.${STAGING}) s
+FROM (
+  SELECT seq, source_id, message_id, ${DEDUPE_KEY_SQL} AS dedupe_key, type, event, user_id, anonymous_id, "timestamp", received_at, raw
+  FROM (
+    SELECT $2::BIGINT + ord AS seq,
+      ${field(0, false)} AS source_id,
+      ${field(1, false)} AS message_id,
+      ${field(2, false)} AS type,
+      ${field(3, true)} AS event,
+      ${field(4, true)} AS user_id,
+      ${field(5, true)} AS anonymous_id,
+      make_timestamptz(CAST(p[7] AS BIGINT) * 1000) AS "timestamp",
+      make_timestamptz(CAST(p[8] AS BIGINT) * 1000) AS received_at,
+      CASE WHEN len(p) = 10 AND n = $3::BIGINT THEN p[10] ELSE error('malformed group of events') END AS raw
+    FROM (
+      SELECT ord, n, string_split(line, chr(31)) AS p
+      FROM (SELECT unnest(l) AS line, unnest(range(len(l))) AS ord, len(l) AS n FROM (SELECT string_split(decode($1::BLOB), chr(30)) AS l))
+    )
+  )
+) s
 WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = s.dedupe_key)
-ORDER BY s.seq
-RETURNING seq`;
+ORDER BY s.seq`;
+
+const STATS_SQL = `INSERT INTO ingest_stats (source_id, received, accepted, rejected, duplicates, last_event_at)
+VALUES ($1, $2, $3, $4, $5, make_timestamptz($6::BIGINT * 1000))
+ON CONFLICT (source_id) DO UPDATE SET
+  received = ingest_stats.received + excluded.received,
+  accepted = ingest_stats.accepted + excluded.accepted,
+  rejected = ingest_stats.rejected + excluded.rejected,
+  duplicates = ingest_stats.duplicates + excluded.duplicates,
+  last_event_at = greatest(ingest_stats.last_event_at, excluded.last_event_at)`;
 
 /**
  * The dedupe key of (sourceId, messageId) as DuckDB computes it (DEDUPE_KEY_SQL):
@@ -151,10 +247,10 @@ export function dedupeKey(sourceId: string, messageId: string): bigint {
   return d.readBigUInt64LE(0) + (d.readBigUInt64LE(8) << 64n);
 }
 
-function isoMicros(iso: string, what: string): DuckDBTimestampTZValue {
-  const ms = Date.parse(iso);
+function epochMs(iso: string, what: string): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
   if (!Number.isFinite(ms)) throw new TypeError(`${what} is not a valid date: ${iso}`);
-  return new DuckDBTimestampTZValue(BigInt(ms) * 1000n);
+  return ms;
 }
 
 const zero = (): SourceCounters => ({ received: 0, accepted: 0, rejected: 0, duplicates: 0, lastEventAt: null });
@@ -167,6 +263,7 @@ function appendNullable(a: DuckDBAppender, v: string | null | undefined) {
 /** Open the event log on a connection dedicated to it. The events migrations must have been applied. */
 export async function createEventLog(connection: DuckDBConnection, opts: EventLogOptions = {}): Promise<EventLog> {
   const maxPending = opts.maxPendingEvents ?? 50_000;
+  const maxPendingBytes = opts.maxPendingBytes ?? 64 * 1024 * 1024;
   const maxGroup = opts.maxGroupEvents ?? 20_000;
   const retryAfter = opts.retryAfterSeconds ?? 5;
   const keepRejected = opts.keepRejectedPerSource ?? 100;
@@ -180,8 +277,8 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     return run;
   }
 
-  await conn.run(STAGING_DDL);
-  await conn.run(`DELETE FROM temp.main.${STAGING}`);
+  // The staging table of earlier versions is no longer used.
+  await conn.run(`DROP TABLE IF EXISTS temp.main.events_staging`);
   const counters = new Map<string, SourceCounters>();
   for (const r of (await conn.runAndReadAll(`SELECT source_id, received, accepted, rejected, duplicates, epoch_ms(last_event_at) FROM ingest_stats`)).getRows()) {
     counters.set(String(r[0]), {
@@ -217,6 +314,7 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
   let queue: Pending[] = [];
   let queuedEvents = 0;
   let inflightEvents = 0;
+  let pendingBytes = 0;
   let writerRunning = false;
   let closed = false;
   let idleWaiters: (() => void)[] = [];
@@ -239,21 +337,43 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
         new OverloadedError(`The event log is busy: ${pending} events are waiting to be stored (limit ${maxPending}). Retry later.`, retryAfter),
       );
     }
-    let micros: Pending['micros'];
+    const rows = new Array<string>(events.length);
+    const ids = new Array<string>(events.length);
+    let lastMs = -Infinity;
     try {
       if (typeof sourceId !== 'string' || sourceId === '') throw new TypeError('sourceId is required');
-      micros = events.map((e) => {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
         if (typeof e.messageId !== 'string' || e.messageId === '') throw new TypeError('messageId is required');
+        if (typeof e.type !== 'string') throw new TypeError('type is required');
         if (typeof e.raw !== 'string') throw new TypeError('raw is required');
-        return { ts: isoMicros(e.timestamp, 'timestamp'), rec: isoMicros(e.receivedAt, 'receivedAt') };
-      });
-      for (const r of rejected) isoMicros(r.receivedAt, 'receivedAt');
+        if (e.raw.includes(ROW_SEP) || e.raw.includes(FIELD_SEP)) throw new TypeError('raw is not JSON text (it holds an unescaped control character)');
+        const rec = epochMs(e.receivedAt, 'receivedAt');
+        if (rec > lastMs) lastMs = rec;
+        // DuckDB's JSON type refuses escaped lone surrogates, and would fail the whole group: replace them here.
+        const raw = fixLoneSurrogates(e.raw);
+        rows[i] = encodeRow(sourceId, raw === e.raw ? e : { ...e, raw }, epochMs(e.timestamp, 'timestamp'), rec);
+        ids[i] = wellFormed(e.messageId);
+      }
+      for (const r of rejected) {
+        const rec = epochMs(r.receivedAt, 'receivedAt');
+        if (rec > lastMs) lastMs = rec;
+      }
     } catch (err) {
       return Promise.reject(err);
     }
+    // UTF-8 now, while the writer may be busy: the writer then only concatenates the requests' bytes.
+    const data = Buffer.from(rows.join(ROW_SEP), 'utf8');
+    if (pendingBytes > 0 && pendingBytes + data.length > maxPendingBytes) {
+      metrics.overloaded++;
+      return Promise.reject(
+        new OverloadedError(`The event log is busy: ${Math.round(pendingBytes / 1048576)} MiB of events are waiting to be stored. Retry later.`, retryAfter),
+      );
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      queue.push({ sourceId, events, rejected, size, micros, resolve, reject });
+      queue.push({ sourceId, ids, data, rejected, size, lastMs, resolve, reject });
       queuedEvents += size;
+      pendingBytes += data.length;
       if (!writerRunning) {
         writerRunning = true;
         // Let requests arriving in the same turn of the event loop join the first group.
@@ -275,13 +395,22 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
         queue = queue.slice(take);
         queuedEvents -= events;
         inflightEvents += events;
+        let released = false;
+        // Called before the group's requests are answered, so that an answered client finds room at once.
+        const release = () => {
+          if (released) return;
+          released = true;
+          inflightEvents -= events;
+          for (const p of group) pendingBytes -= p.data.length;
+        };
         try {
-          await exclusive(() => writeGroup(group));
+          await exclusive(() => writeGroup(group, release));
         } catch (err) {
           // writeGroup settles its requests itself; this is a safety net (a promise settles once).
+          release();
           for (const p of group) p.reject(new StorageError(`The events could not be stored: ${(err as Error)?.message ?? err}`, { cause: err }));
         } finally {
-          inflightEvents -= events;
+          release();
         }
         if (rejectedSincePrune >= Math.max(1000, keepRejected * 10)) {
           rejectedSincePrune = 0;
@@ -296,63 +425,96 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     }
   }
 
-  async function writeGroup(group: Pending[]) {
+  // Prepared once, on first use (and again after a failure: the table may have changed).
+  let insertStmt: DuckDBPreparedStatement | null = null;
+  let statsStmt: DuckDBPreparedStatement | null = null;
+  function dropStatements() {
+    for (const st of [insertStmt, statsStmt]) {
+      try {
+        st?.destroySync();
+      } catch {
+        /* already gone */
+      }
+    }
+    insertStmt = null;
+    statsStmt = null;
+  }
+
+  async function writeGroup(group: Pending[], release: () => void) {
     const started = performance.now();
-    // Sequence numbers and in-group duplicates are decided here, before any write.
+    // Sequence numbers and in-group duplicates are decided here, before any write:
+    // row n of the group string gets seq seqBase + n; repeats of a (source, messageId) already in the group are not sent.
     const seqBase = nextSeq;
     let ord = 0;
-    const seen = new Set<string>();
-    const seqs: (number | null)[][] = group.map((p) => new Array<number | null>(p.events.length).fill(null));
-    const rejectedIds: number[][] = group.map((p) => p.rejected.map(() => 0));
+    const seen = new Map<string, Set<string>>();
+    const seqs: (number | null)[][] = new Array(group.length);
+    const rejectedIds: number[][] = new Array(group.length);
+    const parts: Buffer[] = [];
     let rid = nextRejectedId;
     let rejectedCount = 0;
     for (let g = 0; g < group.length; g++) {
       const p = group[g];
-      for (let i = 0; i < p.events.length; i++) {
-        const key = `${p.sourceId}\u0000${p.events[i].messageId}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        seqs[g][i] = seqBase + ord++;
+      const source = wellFormed(p.sourceId);
+      let ids = seen.get(source);
+      if (!ids) seen.set(source, (ids = new Set()));
+      const out = new Array<number | null>(p.ids.length);
+      let repeats = false;
+      for (let i = 0; i < p.ids.length; i++) {
+        const id = p.ids[i];
+        if (ids.has(id)) {
+          out[i] = null;
+          repeats = true;
+          continue;
+        }
+        ids.add(id);
+        out[i] = seqBase + ord++;
       }
-      for (let i = 0; i < p.rejected.length; i++) rejectedIds[g][i] = rid++;
+      seqs[g] = out;
+      if (!repeats) {
+        if (p.ids.length > 0) {
+          if (parts.length > 0) parts.push(ROW_SEP_BUF);
+          parts.push(p.data);
+        }
+      } else {
+        // Rare: keep the rows of the events that are not repeats.
+        let start = 0;
+        for (let i = 0; i < out.length; i++) {
+          let end = p.data.indexOf(ROW_SEP_BYTE, start);
+          if (end < 0) end = p.data.length;
+          if (out[i] !== null) {
+            if (parts.length > 0) parts.push(ROW_SEP_BUF);
+            parts.push(p.data.subarray(start, end));
+          }
+          start = end + 1;
+        }
+      }
+      const rids = new Array<number>(p.rejected.length);
+      for (let i = 0; i < p.rejected.length; i++) rids[i] = rid++;
+      rejectedIds[g] = rids;
       rejectedCount += p.rejected.length;
     }
+    let allStored = true;
     const stored = new Set<number>();
-    const deltas = new Map<string, SourceCounters>();
+    const isStored = (s: number | null) => s !== null && (allStored || stored.has(s));
+    const deltas = new Map<string, SourceCounters & { lastMs: number }>();
     let begun = false;
     try {
       await conn.run('BEGIN TRANSACTION');
       begun = true;
       if (ord > 0) {
-        const a = await conn.createAppender(STAGING, 'main', 'temp');
-        try {
-          for (let g = 0; g < group.length; g++) {
-            const p = group[g];
-            for (let i = 0; i < p.events.length; i++) {
-              const seq = seqs[g][i];
-              if (seq === null) continue;
-              const e = p.events[i];
-              a.appendBigInt(BigInt(seq));
-              a.appendVarchar(p.sourceId);
-              a.appendVarchar(e.messageId);
-              a.appendVarchar(e.type);
-              appendNullable(a, e.event);
-              appendNullable(a, e.userId);
-              appendNullable(a, e.anonymousId);
-              a.appendTimestampTZ(p.micros[i].ts);
-              a.appendTimestampTZ(p.micros[i].rec);
-              a.appendVarchar(e.raw);
-              a.endRow();
-            }
-          }
-        } finally {
-          a.closeSync(); // flushes into the staging table, inside the transaction
-        }
+        insertStmt ??= await conn.prepare(INSERT_SQL);
+        insertStmt.bindBlob(1, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+        insertStmt.bindBigInt(2, BigInt(seqBase));
+        insertStmt.bindBigInt(3, BigInt(ord));
         const t1 = performance.now();
         metrics.stageMs += t1 - started;
-        const res = await conn.runAndReadAll(INSERT_SQL);
-        for (const row of res.getRows()) stored.add(Number(row[0]));
-        await conn.run(`DELETE FROM temp.main.${STAGING}`);
+        const inserted = (await insertStmt.run()).rowsChanged;
+        if (inserted !== ord) {
+          // Some were already in the log: which ones (inside the transaction, it sees its own rows).
+          allStored = false;
+          const res = await conn.runAndReadAll(`SELECT seq FROM events WHERE seq >= $1 AND seq < $2`, [seqBase, seqBase + ord]);
+          for (const row of res.getRows()) stored.add(Number(row[0]));
+        }
         metrics.insertMs += performance.now() - t1;
       }
       if (rejectedCount > 0) {
@@ -364,7 +526,7 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
               const r = p.rejected[i];
               a.appendBigInt(BigInt(rejectedIds[g][i]));
               a.appendVarchar(p.sourceId);
-              a.appendTimestampTZ(isoMicros(r.receivedAt, 'receivedAt'));
+              a.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(epochMs(r.receivedAt, 'receivedAt')) * 1000n));
               a.appendInteger(r.index);
               a.appendVarchar(r.reason);
               appendNullable(a, r.type);
@@ -383,31 +545,27 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
       // Counters: one upsert per source of the group.
       for (let g = 0; g < group.length; g++) {
         const p = group[g];
-        const d = deltas.get(p.sourceId) ?? zero();
+        let d = deltas.get(p.sourceId);
+        if (!d) deltas.set(p.sourceId, (d = { ...zero(), lastMs: -Infinity }));
         let accepted = 0;
-        for (const s of seqs[g]) if (s !== null && stored.has(s)) accepted++;
-        d.received += p.events.length + p.rejected.length;
+        for (const s of seqs[g]) if (isStored(s)) accepted++;
+        d.received += p.ids.length + p.rejected.length;
         d.accepted += accepted;
-        d.duplicates += p.events.length - accepted;
+        d.duplicates += p.ids.length - accepted;
         d.rejected += p.rejected.length;
-        let last = d.lastEventAt ? Date.parse(d.lastEventAt) : -Infinity;
-        for (const e of p.events) last = Math.max(last, Date.parse(e.receivedAt));
-        for (const r of p.rejected) last = Math.max(last, Date.parse(r.receivedAt));
-        d.lastEventAt = Number.isFinite(last) ? new Date(last).toISOString() : null;
-        deltas.set(p.sourceId, d);
+        if (p.lastMs > d.lastMs) d.lastMs = p.lastMs;
       }
+      statsStmt ??= await conn.prepare(STATS_SQL);
       for (const [sourceId, d] of deltas) {
-        await conn.run(
-          `INSERT INTO ingest_stats (source_id, received, accepted, rejected, duplicates, last_event_at)
-           VALUES ($1, $2, $3, $4, $5, $6::TIMESTAMPTZ)
-           ON CONFLICT (source_id) DO UPDATE SET
-             received = ingest_stats.received + excluded.received,
-             accepted = ingest_stats.accepted + excluded.accepted,
-             rejected = ingest_stats.rejected + excluded.rejected,
-             duplicates = ingest_stats.duplicates + excluded.duplicates,
-             last_event_at = greatest(ingest_stats.last_event_at, excluded.last_event_at)`,
-          [sourceId, d.received, d.accepted, d.rejected, d.duplicates, d.lastEventAt],
-        );
+        d.lastEventAt = Number.isFinite(d.lastMs) ? new Date(d.lastMs).toISOString() : null;
+        statsStmt.bindVarchar(1, sourceId);
+        statsStmt.bindBigInt(2, BigInt(d.received));
+        statsStmt.bindBigInt(3, BigInt(d.accepted));
+        statsStmt.bindBigInt(4, BigInt(d.rejected));
+        statsStmt.bindBigInt(5, BigInt(d.duplicates));
+        if (Number.isFinite(d.lastMs)) statsStmt.bindBigInt(6, BigInt(d.lastMs));
+        else statsStmt.bindNull(6);
+        await statsStmt.run();
       }
       if (opts.beforeCommit) await opts.beforeCommit({ requests: group.length, events: ord, rejected: rejectedCount });
       const t2 = performance.now();
@@ -415,10 +573,12 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
       metrics.commitMs += performance.now() - t2;
     } catch (err) {
       if (begun) await conn.run('ROLLBACK').catch(() => undefined);
+      dropStatements();
       metrics.failedCommits++;
       metrics.lastError = (err as Error)?.message ?? String(err);
       metrics.writeMs += performance.now() - started;
       const failure = new StorageError(`The events could not be stored: ${metrics.lastError}`, { cause: err });
+      release();
       for (const p of group) p.reject(failure);
       return;
     }
@@ -440,10 +600,15 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     metrics.maxGroupRequests = Math.max(metrics.maxGroupRequests, group.length);
     metrics.rejected += rejectedCount;
     metrics.writeMs += performance.now() - started;
+    release();
     for (let g = 0; g < group.length; g++) {
       const p = group[g];
-      const out = seqs[g].map((s) => (s !== null && stored.has(s) ? s : null));
-      const storedHere = out.reduce<number>((n, s) => n + (s === null ? 0 : 1), 0);
+      const out = seqs[g];
+      let storedHere = 0;
+      for (let i = 0; i < out.length; i++) {
+        if (isStored(out[i])) storedHere++;
+        else out[i] = null;
+      }
       metrics.stored += storedHere;
       metrics.duplicates += out.length - storedHere;
       p.resolve({ stored: storedHere, duplicates: out.length - storedHere, seqs: out, rejectedIds: rejectedIds[g] });
@@ -557,6 +722,7 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     async close() {
       closed = true;
       await flush();
+      dropStatements();
     },
   };
 }

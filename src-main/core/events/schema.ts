@@ -3,7 +3,7 @@
  * warehouse's migration runner, each once, recorded by id.
  *
  * Design notes (measured on this project's 2-core machines, see the report in
- * src-main/core/ingest/NORMALIZATION.md, "Storage"):
+ * README.md, "Segment ingestion", its storage part):
  * - No ART index (PRIMARY KEY / UNIQUE / CREATE INDEX) on `events`: a UNIQUE
  *   index on (source_id, message_id) made `INSERT ... ON CONFLICT` cost seconds
  *   per commit at 400k rows and ran out of a 512 MB memory limit at 5M rows.
@@ -15,7 +15,7 @@
  *   skips a row that commits later. Rows are appended in seq order, so DuckDB's
  *   zone maps make seq-range reads cheap without an index.
  * - Lookups by user_id / anonymous_id scan those two columns (dictionary/FSST
- *   compressed, zone maps per row group); see the note in NORMALIZATION.md.
+ *   compressed, zone maps per row group); see the README's storage note under "Segment ingestion".
  */
 export interface EventsMigration {
   id: string;

@@ -23,6 +23,8 @@ export function toStoredJson(value: unknown): string {
  * lone surrogates: every surrogate escape in its output is a lone one.
  */
 export function fixLoneSurrogates(text: string): string {
+  // A cheap pre-check (a plain substring search) before the regular expressions: most texts have no escape at all.
+  if (!text.includes('\\ud') && !text.includes('\\uD')) return text;
   if (!/\\u[dD][89a-fA-F]/.test(text)) return text;
   return text.replace(SURROGATE_ESCAPE, '$1\\ufffd');
 }

@@ -133,7 +133,7 @@ export function prepareEvents(req: RequestEvents, opts: PrepareOptions): Prepare
     let normalized: NormalizedEvent;
     let raw: string;
     try {
-      normalized = normalizeEvent(item as Record<string, unknown>, { receivedAt: opts.receivedAt, envelope: req.envelope, pathType: req.pathType });
+      normalized = normalizeEvent(item as Record<string, unknown>, { receivedAt: opts.receivedAt, receivedAtIso: receivedAt, envelope: req.envelope, pathType: req.pathType });
       raw = toStoredJson(normalized);
     } catch (err) {
       reject(index, item, `The event could not be normalized: ${(err as Error).message}`);

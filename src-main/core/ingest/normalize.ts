@@ -1,6 +1,6 @@
 /**
  * Normalization of one valid event, as Segment does it. Every rule is listed
- * in NORMALIZATION.md (beside this file); keep the two in step.
+ * in the README ("Segment ingestion"); keep the two in step.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { parseIsoDate } from './dates';
@@ -16,6 +16,8 @@ export interface Envelope {
 export interface NormalizeOptions {
   /** Server time of the request. */
   receivedAt: Date;
+  /** receivedAt.toISOString(), when the caller has it already (one per request instead of one per event). */
+  receivedAtIso?: string;
   envelope?: Envelope;
   /** The type given by the path (/v1/track ...). */
   pathType?: EventType;
@@ -99,7 +101,7 @@ export function normalizeEvent(input: Record<string, unknown>, opts: NormalizeOp
   if (typeof input.groupId === 'number') out.groupId = String(input.groupId);
   if (typeof input.previousId === 'number') out.previousId = String(input.previousId);
   out.timestamp = ts === timestampMs && isCanonical(input.timestamp) ? input.timestamp : new Date(ts).toISOString();
-  out.receivedAt = opts.receivedAt.toISOString();
+  out.receivedAt = opts.receivedAtIso ?? opts.receivedAt.toISOString();
   if (sentAtMs !== null) out.sentAt = isCanonical(sentAtText) ? sentAtText : new Date(sentAtMs).toISOString();
   else if (out.sentAt !== undefined) delete out.sentAt;
   out.context = context;

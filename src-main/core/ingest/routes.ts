@@ -79,6 +79,24 @@ function sendError(reply: FastifyReply, err: unknown) {
   return reply.code(status).send(errorBody(CODE_BY_STATUS[status] ?? 'bad_request', fe.message ?? 'Bad request'));
 }
 
+/**
+ * Split, validate and normalize a request's body, and keep only what the answer and the debugger
+ * need while the commit is awaited: a request can wait through a checkpoint, and holding the parsed
+ * body and every normalized event that long costs memory and garbage collection.
+ */
+function prepareRequest(body: unknown, route: IngestRoute, lim: IngestLimits, receivedAt: Date, cap: number) {
+  const prepared = prepareEvents(splitBody(body, route, lim.maxEventsPerRequest), { receivedAt, maxEventBytes: lim.maxEventBytes });
+  const firstSampled = Math.max(0, prepared.accepted.length - cap);
+  return {
+    toStore: prepared.accepted.map((a) => a.append),
+    toRecord: prepared.rejected.map((r) => r.record),
+    firstSampled,
+    sampled: prepared.accepted.slice(firstSampled).map((a) => ({ index: a.index, facts: a.facts, payload: a.normalized })),
+    rejected: prepared.rejected.slice(Math.max(0, prepared.rejected.length - cap)),
+    rejectedAnswer: prepared.rejected.map((r) => ({ index: r.index, reason: r.reason })),
+  };
+}
+
 export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
   const limits = (): IngestLimits => ({ ...DEFAULT_LIMITS, ...(typeof deps.limits === 'function' ? deps.limits() : (deps.limits ?? {})) });
@@ -95,24 +113,21 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
     let owner: WriteKeyOwner | null = headerKey ? await resolveKey(headerKey.key, deps.resolveWriteKey) : null;
 
     const stream = (request.body as Readable | undefined) ?? request.raw;
-    const body = await decodeBody({ headers: request.headers, body: stream }, lim.maxRequestBytes);
+    let body = await decodeBody({ headers: request.headers, body: stream }, lim.maxRequestBytes);
     if (!owner) {
       const key = keyFromBody(body);
       if (!key) throw missingKey();
       owner = await resolveKey(key, deps.resolveWriteKey);
     }
 
-    const split = splitBody(body, route, lim.maxEventsPerRequest);
     const receivedAt = now();
-    const prepared = prepareEvents(split, { receivedAt, maxEventBytes: lim.maxEventBytes });
+    const cap = deps.sample.capacity;
+    const { toStore, toRecord, sampled, firstSampled, rejected, rejectedAnswer } = prepareRequest(body, route, lim, receivedAt, cap);
+    body = undefined;
 
     let result;
     try {
-      result = await deps.eventLog.append(
-        owner.sourceId,
-        prepared.accepted.map((a) => a.append),
-        prepared.rejected.map((r) => r.record),
-      );
+      result = await deps.eventLog.append(owner.sourceId, toStore, toRecord);
     } catch (err) {
       if (err instanceof OverloadedError || err instanceof LogClosedError) {
         throw new IngestError('unavailable', err.message, { headers: { 'retry-after': String(err.retryAfterSeconds) } });
@@ -121,16 +136,17 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
     }
 
     try {
+      const rejectedIds = result.rejectedIds.slice(result.rejectedIds.length - rejected.length);
       deps.sample.record(
         owner.sourceId,
         sampleEntries(
           {
             sourceId: owner.sourceId,
             receivedAt: receivedAt.toISOString(),
-            accepted: prepared.accepted.map((a, i) => ({ index: a.index, facts: a.facts, payload: a.normalized, seq: result.seqs[i] })),
-            rejected: prepared.rejected.map((r, i) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: result.rejectedIds[i] })),
+            accepted: sampled.map((a, i) => ({ ...a, seq: result.seqs[firstSampled + i] })),
+            rejected: rejected.map((r, i) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: rejectedIds[i] })),
           },
-          deps.sample.capacity,
+          cap,
         ),
       );
     } catch {
@@ -139,7 +155,7 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
 
     const response: IngestResponse = {
       accepted: result.stored,
-      rejected: prepared.rejected.map((r) => ({ index: r.index, reason: r.reason })),
+      rejected: rejectedAnswer,
       duplicates: result.duplicates,
     };
     return reply.code(200).send(response);

@@ -94,43 +94,46 @@ describe('crash safety of the app (SIGKILL mid-load)', () => {
     removeDir(dir);
   });
 
-  it('keeps every acknowledged event exactly once, and every request all-or-nothing', async () => {
-    const first = await startApp(dir);
-    const source = await admin<{ id: string }>(first.ready, 'sources.create', { type: 'segment', name: 'crash' });
-    const { keys } = await admin<{ keys: { key: string }[] }>(first.ready, 'writeKeys.list', { sourceId: source.id });
+  it('keeps every acknowledged event exactly once, and every request all-or-nothing, over three kills', async () => {
+    let app = await startApp(dir);
+    const source = await admin<{ id: string }>(app.ready, 'sources.create', { type: 'segment', name: 'crash' });
+    const { keys } = await admin<{ keys: { key: string }[] }>(app.ready, 'writeKeys.list', { sourceId: source.id });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${keys[0].key}` };
 
     const acked = new Set<string>();
     const unanswered: string[] = [];
-    let stop = false;
-    const clients = [0, 1, 2, 3].map(async (c) => {
-      for (let n = 0; !stop; n++) {
-        const id = `c${c}-b${n}`;
-        try {
-          const r = await send({ port: first.port }, '/v1/events', batch(c, n), headers);
-          if (r.status === 200) {
-            expect(r.json).toMatchObject({ accepted: BATCH, rejected: [], duplicates: 0 });
-            acked.add(id);
-          } else expect(r.status).toBe(503); // refusing under load is allowed, accepting-then-losing is not
-        } catch {
-          unanswered.push(id); // the server died under us
-          return;
+    // Each round loads the app from 4 clients and kills it at a different moment (after 15, 30, 45 answers).
+    for (const [round, killAfter] of [15, 30, 45].entries()) {
+      let stop = false;
+      let answered = 0;
+      const clients = [0, 1, 2, 3].map(async (c) => {
+        for (let n = 0; !stop; n++) {
+          const id = `c${c}-b${round * 10_000 + n}`;
+          try {
+            const r = await send({ port: app.port }, '/v1/events', batch(c, round * 10_000 + n), headers);
+            answered++;
+            if (r.status === 200) {
+              expect(r.json).toMatchObject({ accepted: BATCH, rejected: [], duplicates: 0 });
+              acked.add(id);
+            } else expect(r.status).toBe(503); // refusing under load is allowed, accepting-then-losing is not
+          } catch {
+            unanswered.push(id); // the server died under us
+            return;
+          }
         }
-      }
-    });
-    // Kill it in the middle of the load (requests in flight, the writer committing).
-    while (acked.size < 40) await new Promise((r) => setTimeout(r, 5));
-    first.child.kill('SIGKILL');
-    stop = true;
-    await Promise.all(clients);
-    await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r)));
-    expect(first.child.signalCode).toBe('SIGKILL');
+      });
+      while (answered < killAfter) await new Promise((r) => setTimeout(r, 2));
+      app.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(clients);
+      await new Promise((r) => (app.child.exitCode !== null || app.child.signalCode !== null ? r(null) : app.child.once('exit', r)));
+      expect(app.child.signalCode).toBe('SIGKILL');
+      // Restart on the same folder: DuckDB replays its WAL; the app serves again.
+      app = await startApp(dir);
+    }
     expect(unanswered.length).toBeGreaterThan(0);
 
-    // Restart on the same folder: DuckDB replays its WAL; the app serves again.
-    const second = await startApp(dir);
-    const q = (sql: string) => admin<{ rows: unknown[][] }>(second.ready, 'warehouse.query', { sql, maxRows: 10_000 }).then((r) => r.rows);
-
+    const q = (sql: string) => admin<{ rows: unknown[][] }>(app.ready, 'warehouse.query', { sql, maxRows: 10_000 }).then((r) => r.rows);
     const perBatch = new Map(
       (await q(`SELECT split_part(message_id, '-e', 1), count(*)::BIGINT FROM events GROUP BY 1`)).map(([b, n]) => [String(b), Number(n)]),
     );
@@ -140,26 +143,30 @@ describe('crash safety of the app (SIGKILL mid-load)', () => {
     const [[distinctSeq, rows]] = await q(`SELECT count(DISTINCT seq)::BIGINT, count(*)::BIGINT FROM events`);
     expect(Number(distinctSeq)).toBe(Number(rows));
     // The counters were committed with the events.
-    const stats = await admin<{ accepted: number }>(second.ready, 'events.stats', { sourceId: source.id });
+    const stats = await admin<{ accepted: number }>(app.ready, 'events.stats', { sourceId: source.id });
     expect(stats.accepted).toBe(Number(rows));
 
     // Segment retries what got no answer: an acknowledged batch is all duplicates,
     // an unanswered one is stored now or was stored before the kill, never twice.
     const [ac, an] = [...acked][0].slice(1).split('-b').map(Number);
-    const again = await send({ port: second.port }, '/v1/events', batch(ac, an), headers);
+    const again = await send({ port: app.port }, '/v1/events', batch(ac, an), headers);
     expect(again.json).toMatchObject({ accepted: 0, duplicates: BATCH });
     for (const b of unanswered) {
       const [c, n] = b.slice(1).split('-b').map(Number);
-      const r = await send({ port: second.port }, '/v1/events', batch(c, n), headers);
+      const r = await send({ port: app.port }, '/v1/events', batch(c, n), headers);
       expect(r.status).toBe(200);
       expect(r.json.accepted + r.json.duplicates).toBe(BATCH);
       expect(r.json.duplicates).toBe(perBatch.has(b) ? BATCH : 0);
     }
     expect(await q(`SELECT message_id FROM events GROUP BY 1 HAVING count(*) > 1 LIMIT 5`)).toEqual([]);
 
-    second.child.kill('SIGTERM');
-    const code = await new Promise((r) => second.child.once('exit', r));
+    app.child.kill('SIGTERM');
+    const code = await new Promise((r) => app.child.once('exit', r));
     expect(code).toBe(0);
-    console.info(`[app-crash] ${acked.size} batches acknowledged before SIGKILL, ${perBatch.size} in the log after restart, ${unanswered.length} unanswered`);
+    const committedUnanswered = unanswered.filter((b) => perBatch.has(b)).length;
+    console.info(
+      `[app-crash] 3 kills: ${acked.size} batches acknowledged, ${perBatch.size} in the log, ` +
+        `${unanswered.length} unanswered (${committedUnanswered} of them committed before the kill)`,
+    );
   }, 60_000);
 });

@@ -221,6 +221,74 @@ describe('group commit', () => {
     await log.close();
   });
 
+  it('stores every column exactly, whatever characters the fields hold (the group travels as one separated text)', async () => {
+    const wh = await warehouse();
+    const log = await createEventLog(await wh.connect());
+    const odd = [
+      ev('plain', { userId: 'u1', anonymousId: 'a1', event: 'Signed Up' }),
+      ev('sep\u001e\u001fin-id', { userId: 'u\u001c2', anonymousId: null, event: 'E\u001d' }),
+      ev('empty-strings', { userId: '', anonymousId: '', event: '', type: '' }),
+      ev('nulls', { userId: null, anonymousId: 'a4', event: null, type: 'identify' }),
+      ev('unicode-é😀\u0000', { userId: '用户', anonymousId: 'ü', event: 'naïve "quoted" \\ back' }),
+      ev('old', { timestamp: '0001-01-01T00:00:00.000Z', receivedAt: '+275760-09-13T00:00:00.000Z' }),
+      ev('raw-with-newline', { raw: '{\n\t"a": "x\\ny"\n}' }),
+    ];
+    const r = await log.append('src\u001f1', odd);
+    expect(r.stored).toBe(odd.length);
+    const rows = await wh.query<[string, string, string, string | null, string | null, string | null, bigint, bigint, string]>(
+      `SELECT source_id, message_id, type, event, user_id, anonymous_id, epoch_ms("timestamp"), epoch_ms(received_at), CAST(raw AS VARCHAR) FROM events ORDER BY seq`,
+    );
+    expect(rows.map((x) => [x[0], x[1], x[2], x[3], x[4], x[5], Number(x[6]), Number(x[7]), x[8]])).toEqual(
+      odd.map((e) => ['src\u001f1', e.messageId, e.type, e.event, e.userId, e.anonymousId, Date.parse(e.timestamp), Date.parse(e.receivedAt), e.raw]),
+    );
+    // the seqs are the ones reported, in order
+    expect((await seqs(wh))).toEqual(r.seqs);
+    await log.close();
+  });
+
+  it('deduplicates inside a group and against the log in the same commit, with several sources', async () => {
+    const wh = await warehouse();
+    const log = await createEventLog(await wh.connect());
+    await log.append('src_1', [ev('old-1'), ev('old-2')]);
+    // one group: repeats across requests and sources, events already stored, and lone surrogates (stored as U+FFFD)
+    const [a, b, c] = await Promise.all([
+      log.append('src_1', [ev('n1'), ev('old-1'), ev('n2'), ev('n1')]),
+      log.append('src_2', [ev('n1'), ev('old-2'), ev('s\ud800')]),
+      log.append('src_1', [ev('n2'), ev('n3'), ev('old-2')]),
+      log.append('src_2', [ev('s\ufffd')]).then((d) => expect(d).toMatchObject({ stored: 0, duplicates: 1, seqs: [null] })),
+    ]);
+    expect(log.metrics().maxGroupRequests).toBeGreaterThanOrEqual(3);
+    expect(a).toMatchObject({ stored: 2, duplicates: 2 });
+    expect(a.seqs.map((x) => x !== null)).toEqual([true, false, true, false]);
+    expect(b).toMatchObject({ stored: 3, duplicates: 0 });
+    expect(c).toMatchObject({ stored: 1, duplicates: 2 });
+    expect(c.seqs.map((x) => x !== null)).toEqual([false, true, false]);
+    const stored = await wh.query<[bigint, string, string]>(`SELECT seq, source_id, message_id FROM events ORDER BY seq`);
+    expect(stored.map((x) => `${x[1]}/${x[2]}`)).toEqual(['src_1/old-1', 'src_1/old-2', 'src_1/n1', 'src_1/n2', 'src_2/n1', 'src_2/old-2', 'src_2/s\ufffd', 'src_1/n3']);
+    // every reported seq is the stored row's
+    const bySeq = new Map(stored.map((x) => [Number(x[0]), `${x[1]}/${x[2]}`]));
+    expect(a.seqs.filter((x) => x !== null).map((x) => bySeq.get(x!))).toEqual(['src_1/n1', 'src_1/n2']);
+    expect(c.seqs.filter((x) => x !== null).map((x) => bySeq.get(x!))).toEqual(['src_1/n3']);
+    expect(log.counters('src_1')).toMatchObject({ accepted: 5, duplicates: 4 });
+    expect(log.counters('src_2')).toMatchObject({ accepted: 3, duplicates: 1 });
+    await log.close();
+  });
+
+  it('refuses a raw text holding the separators (it is not JSON) without failing the other requests of the group', async () => {
+    const wh = await warehouse();
+    const log = await createEventLog(await wh.connect());
+    const results = await Promise.allSettled([
+      log.append('src_1', [ev('good-1')]),
+      log.append('src_1', [ev('bad', { raw: '{"a":"\u001e"}' })]),
+      log.append('src_1', [ev('bad2', { raw: '{"a":"\u001f"}' })]),
+      log.append('src_1', [ev('good-2')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    expect(await countEvents(wh)).toBe(2);
+    await log.close();
+  });
+
   it('recentBySource lists accepted and rejected events, newest first, and prunes old rejected ones', async () => {
     const wh = await warehouse();
     const log = await createEventLog(await wh.connect(), { keepRejectedPerSource: 3 });
@@ -281,6 +349,18 @@ describe('overload', () => {
     await first;
     await log.close();
     await expect(log.append('s', [ev('e')])).rejects.toBeInstanceOf(LogClosedError);
+  });
+
+  it('bounds the bytes waiting too, not only the number of events', async () => {
+    const wh = await warehouse();
+    const log = await createEventLog(await wh.connect(), { maxPendingBytes: 10_000 });
+    const big = (id: string) => ev(id, { raw: JSON.stringify({ type: 'track', messageId: id, pad: 'x'.repeat(8_000) }) });
+    const first = log.append('s', [big('a')]); // alone, it is accepted whatever its size
+    await expect(log.append('s', [big('b')])).rejects.toBeInstanceOf(OverloadedError);
+    expect((await first).stored).toBe(1);
+    expect((await log.append('s', [big('c')])).stored).toBe(1); // once drained, it accepts again
+    expect(log.metrics().overloaded).toBe(1);
+    await log.close();
   });
 });
 
