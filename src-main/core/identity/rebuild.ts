@@ -7,7 +7,8 @@
  * the pipeline batches (core/pipelines/identity.ts), oldest first, with anonymousIds scoped
  * to their source. Each resulting user keeps the _id of its oldest identity's current user
  * when it can (one survivor per old user); properties take the newest value per property
- * over the user's identities (identity_props: event time, then log position). Users,
+ * over the user's identities (identity_props: event time, then log position), arrays the
+ * union of their values (in order of first appearance in the log). Users,
  * property times, identities and identifier values are rewritten in one transaction, on the
  * runner's connection (no pipeline batch runs meanwhile).
  */
@@ -126,14 +127,39 @@ export async function rebuildUsers(
       `${t}.source_id = m.source_id AND coalesce(${t}.user_id, '') = coalesce(m.user_id, '') AND coalesce(${t}.anonymous_id, '') = coalesce(m.anonymous_id, '')`;
     const props = [...table.columns.keys()];
     const types = new Map(model.properties.map((p) => [p.name, p.type]));
+    // Arrays are unioned (distinct elements, in order of first appearance in the log); every
+    // other property takes its newest value (event time, then log position).
+    const arrayProps = props.filter((p) => types.get(p) === 'array');
+    const plainProps = props.filter((p) => types.get(p) !== 'array');
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE rb_values AS
          SELECT m.new_id, p.property, arg_max(p.value, p.ts::HUGEINT * 10000000000 + p.seq) AS value, max(p.ts) AS ts
            FROM identity_props AS p JOIN rb_units AS m ON ${match('p')}
           WHERE p.property IN (SELECT unnest($1::VARCHAR[]))
           GROUP BY ALL`,
-      [listValue(props.length ? props : [''])],
+      [listValue(plainProps.length ? plainProps : [''])],
     );
+    if (arrayProps.length > 0) {
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE rb_arrays AS
+           SELECT m.new_id, p.property, p.ts, p.seq, p.value
+             FROM identity_props AS p JOIN rb_units AS m ON ${match('p')}
+            WHERE p.property IN (SELECT unnest($1::VARCHAR[]))`,
+        [listValue(arrayProps)],
+      );
+      await conn.run(
+        `INSERT INTO rb_values
+         SELECT new_id, property, CAST(to_json(list(el ORDER BY ord)) AS VARCHAR), max(ts) FROM (
+           SELECT new_id, property, CAST(el AS VARCHAR) AS k, arg_min(el, ord) AS el, min(ord) AS ord, max(ts) AS ts FROM (
+             SELECT r.new_id, r.property, r.ts, r.seq::HUGEINT * 1000000 + x.i AS ord, x.el
+               FROM (SELECT *, CASE WHEN json_valid(value) THEN CAST(value AS JSON) END AS j FROM rb_arrays) AS r,
+                    LATERAL (SELECT unnest(a) AS el, generate_subscripts(a, 1) AS i
+                               FROM (SELECT CASE WHEN json_type(r.j) = 'ARRAY' THEN CAST(r.j AS JSON[]) END AS a)) AS x)
+            WHERE el IS NOT NULL AND json_type(el) <> 'NULL'
+            GROUP BY new_id, property, CAST(el AS VARCHAR))
+          GROUP BY new_id, property`,
+      );
+    }
     report({ phase: 'writing', progress: 0.6, identities: units.length, users: finalId.size });
     // Every user is rewritten: _updated_at is the rebuild's time (caches of the users views see the change).
     await conn.run(`CREATE OR REPLACE TEMP TABLE rb_old AS SELECT _id, _created_at FROM users`);

@@ -15,7 +15,7 @@ const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     writeProfile[label] = (writeProfile[label] ?? 0) + performance.now() - t;
   }
 };
-import { valueKey } from '../pipelines/identity';
+import { unionArrays, valueKey } from '../pipelines/identity';
 import { DEFAULT_BLOCKED_VALUES, type IdentifierKey } from './rules';
 import { appendTextRows } from '../warehouse/append';
 
@@ -155,17 +155,28 @@ async function writeIdentityValuesRaw(conn: DuckDBConnection, w: IdentityWrite):
 
 /**
  * The batch's newest value per identity and property (ties: the later event in the log),
- * appended to identity_props for "Rebuild users". Caller's transaction.
+ * appended to identity_props for "Rebuild users"; for an array property, the union of the
+ * identity's values in the batch (event order), at its newest event. Caller's transaction.
  */
-export const writeIdentityProps = (conn: DuckDBConnection, sourceId: string, events: readonly AcceptedEvent[]) =>
-  timed('identity: write props', () => writeIdentityPropsRaw(conn, sourceId, events));
+export const writeIdentityProps = (conn: DuckDBConnection, sourceId: string, events: readonly AcceptedEvent[], arrayProps: ReadonlySet<string> = new Set()) =>
+  timed('identity: write props', () => writeIdentityPropsRaw(conn, sourceId, events, arrayProps));
 
-async function writeIdentityPropsRaw(conn: DuckDBConnection, sourceId: string, events: readonly AcceptedEvent[]): Promise<void> {
-  const newest = new Map<string, { e: AcceptedEvent; property: string }>();
+async function writeIdentityPropsRaw(conn: DuckDBConnection, sourceId: string, events: readonly AcceptedEvent[], arrayProps: ReadonlySet<string>): Promise<void> {
+  const newest = new Map<string, { e: AcceptedEvent; property: string; union?: unknown[] }>();
   for (const e of events) {
     for (const property of Object.keys(e.values)) {
       const k = `${e.userId ?? ''}\u0000${e.anonymousId ?? ''}\u0000${property}`;
       const cur = newest.get(k);
+      if (arrayProps.has(property)) {
+        const v = e.values[property];
+        if (!Array.isArray(v)) continue;
+        if (!cur) newest.set(k, { e, property, union: unionArrays(v) });
+        else {
+          cur.union = unionArrays(cur.union, v);
+          if (e.ts > cur.e.ts || (e.ts === cur.e.ts && e.seq > cur.e.seq)) cur.e = e;
+        }
+        continue;
+      }
       if (!cur || e.ts > cur.e.ts || (e.ts === cur.e.ts && e.seq > cur.e.seq)) newest.set(k, { e, property });
     }
   }
@@ -174,8 +185,9 @@ async function writeIdentityPropsRaw(conn: DuckDBConnection, sourceId: string, e
     `CREATE OR REPLACE TEMP TABLE id_stage_props (user_id VARCHAR, anonymous_id VARCHAR, property VARCHAR, value VARCHAR, ts VARCHAR, seq VARCHAR)`,
   );
   const rows: (string | null)[][] = [];
-  for (const { e, property } of newest.values()) {
-    const v = stageText(e.values[property]);
+  for (const { e, property, union } of newest.values()) {
+    if (union && union.length === 0) continue;
+    const v = stageText(union ?? e.values[property]);
     if (v !== null) rows.push([e.userId, e.anonymousId, property, v, String(e.ts), String(e.seq)]);
   }
   await appendTextRows(conn, 'id_stage_props', rows);

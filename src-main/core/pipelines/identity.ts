@@ -14,7 +14,9 @@
  * - when two users join, the one that existed before the batch (the first found, by
  *   priority) survives with its _id; the other is merged into it and deleted;
  * - a property takes the newest non-null value by event timestamp (ties: the
- *   later event in the log wins).
+ *   later event in the log wins); an `array` property takes the union of its values
+ *   (distinct; what the user holds first, then the merged users', then the batch's in
+ *   event order).
  */
 import type { IdentifierKey } from '../identity/rules';
 
@@ -313,15 +315,36 @@ export interface MergeChange {
   take: string[];
 }
 
+/** Distinct union of arrays, in order of first appearance (elements compared by their JSON text). */
+export function unionArrays(...lists: readonly (readonly unknown[] | null | undefined)[]): unknown[] {
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const x of list) {
+      if (x === null || x === undefined) continue;
+      const k = typeof x === 'string' ? `s${x}` : `j${JSON.stringify(x)}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(x);
+    }
+  }
+  return out;
+}
+
 /**
  * Newest non-null value per user and property across the batch's events,
  * the merged users' values and what the users hold (their property times).
+ * Properties in `arrayProps` are unioned instead: what the user holds (`arrays`), then
+ * what the users merged into it hold, then the batch's values in event order.
  */
 export function mergeValues(
   events: readonly AcceptedEvent[],
   userOf: readonly string[],
   merges: ReadonlyMap<string, string>,
   times: ReadonlyMap<string, Record<string, number>>,
+  arrayProps: ReadonlySet<string> = new Set(),
+  arrays: ReadonlyMap<string, Record<string, unknown[]>> = new Map(),
 ): { users: UserChange[]; merges: MergeChange[] } {
   const hasOwn = Object.prototype.hasOwnProperty;
   const out = new Map<string, UserChange>();
@@ -333,6 +356,17 @@ export function mergeValues(
     }
     return c;
   };
+  const setValue = (c: UserChange, prop: string, value: unknown) =>
+    Object.defineProperty(c.values, prop, { value, enumerable: true, writable: true, configurable: true });
+  // Unions per user (into) and array property: starts from what the user holds.
+  const unions = new Map<string, Map<string, unknown[]>>();
+  const unionOf = (id: string, prop: string): unknown[] => {
+    let m = unions.get(id);
+    if (!m) unions.set(id, (m = new Map()));
+    let u = m.get(prop);
+    if (!u) m.set(prop, (u = unionArrays(arrays.get(id)?.[prop])));
+    return u;
+  };
   // Merged users first: their values compete with the target's by time.
   const mergeTake = new Map<string, Map<string, string>>(); // into -> property -> from
   for (const [from, into] of merges) {
@@ -341,6 +375,14 @@ export function mergeValues(
     for (const prop of Object.keys(fromTimes)) {
       const t = fromTimes[prop];
       const cur = hasOwn.call(target.times, prop) ? target.times[prop] : -Infinity;
+      if (arrayProps.has(prop)) {
+        const u = unionOf(into, prop);
+        const next = unionArrays(u, arrays.get(from)?.[prop]);
+        unions.get(into)!.set(prop, next);
+        if (next.length > 0) setValue(target, prop, next);
+        if (t > cur) target.times[prop] = t;
+        continue;
+      }
       if (t > cur) {
         target.times[prop] = t;
         let m = mergeTake.get(into);
@@ -354,9 +396,18 @@ export function mergeValues(
     const c = get(userOf[i]);
     for (const prop of Object.keys(ev.values)) {
       const cur = hasOwn.call(c.times, prop) ? c.times[prop] : -Infinity;
+      if (arrayProps.has(prop)) {
+        const v = ev.values[prop];
+        if (!Array.isArray(v) || v.length === 0) continue;
+        const next = unionArrays(unionOf(c.id, prop), v);
+        unions.get(c.id)!.set(prop, next);
+        if (next.length > 0) setValue(c, prop, next);
+        if (ev.ts > cur) c.times[prop] = ev.ts;
+        continue;
+      }
       if (ev.ts >= cur) {
         c.times[prop] = ev.ts;
-        Object.defineProperty(c.values, prop, { value: ev.values[prop], enumerable: true, writable: true, configurable: true });
+        setValue(c, prop, ev.values[prop]);
         mergeTake.get(c.id)?.delete(prop);
       }
     }

@@ -22,7 +22,7 @@ import type { ModelLike, Transformation, TransformResult } from '../transform/ty
 import { describeTransformationError, makeTransformer, TransformationInvalid, type EventTransformer } from './engine';
 import { compileFilter, type Filter } from './filter';
 import { mergeValues, resolveIdentities, type AcceptedEvent } from './identity';
-import { countEvents, describeUsers, isMissingTable, loadTimes, lookupIdentities, readEvents, writeUsers, type LogRow } from './sql';
+import { countEvents, describeUsers, isMissingTable, loadArrays, loadTimes, lookupIdentities, readEvents, writeUsers, type LogRow } from './sql';
 import { allPipelines } from './store';
 import { identifierKeys, makeRules, usableId } from '../identity/rules';
 import { lookupKeys, readBlocked, writeIdentityProps, writeIdentityValues } from '../identity/store';
@@ -470,7 +470,10 @@ export class PipelineRunner {
           const affected = new Set<string>([...res.userOf, ...res.merges.keys(), ...res.merges.values()]);
           for (const id of res.created) affected.delete(id);
           const times = await loadTimes(c, [...affected]);
-          const merged = mergeValues(accepted, res.userOf, res.merges, times);
+          // Array properties are unioned: what the affected users hold is read first.
+          const arrayProps = model.properties.filter((x) => x.type === 'array' && users.columns.has(x.name)).map((x) => x.name);
+          const arrays = await loadArrays(c, [...affected], arrayProps);
+          const merged = mergeValues(accepted, res.userOf, res.merges, times, new Set(arrayProps), arrays);
           const tWrite = performance.now();
           this.stats.lookup += tWrite - tLookup;
           const written = await writeUsers(c, {
@@ -485,7 +488,7 @@ export class PipelineRunner {
             joinedAnonymousIds: res.joinedAnonymousIds,
           });
           await writeIdentityValues(c, { sourceId: p.sourceId, merges: res.merges, reasons: res.reasons, values: res.values });
-          await writeIdentityProps(c, p.sourceId, accepted);
+          await writeIdentityProps(c, p.sourceId, accepted, new Set(arrayProps));
           this.stats.write += performance.now() - tWrite;
           counts.usersCreated = res.created.size;
           counts.usersUpdated = written.updated;

@@ -151,6 +151,31 @@ export async function loadTimes(conn: DuckDBConnection, ids: string[]): Promise<
   return out;
 }
 
+/** The values users hold of the given array properties (for the union of arrays). */
+export async function loadArrays(conn: DuckDBConnection, ids: string[], props: string[]): Promise<Map<string, Record<string, unknown[]>>> {
+  const out = new Map<string, Record<string, unknown[]>>();
+  if (ids.length === 0 || props.length === 0) return out;
+  const r = await conn.runAndReadAll(
+    `SELECT _id, ${props.map((p) => `CAST(to_json(${q(p)}) AS VARCHAR)`).join(', ')} FROM users WHERE _id IN (SELECT unnest($1::VARCHAR[]))`,
+    [listValue(ids)],
+  );
+  for (const row of r.getRows() as (string | null)[][]) {
+    const rec: Record<string, unknown[]> = {};
+    props.forEach((p, i) => {
+      const json = row[i + 1];
+      if (json === null) return;
+      try {
+        const v = JSON.parse(json) as unknown;
+        if (Array.isArray(v)) rec[p] = v;
+      } catch {
+        // not a list: nothing to union with
+      }
+    });
+    out.set(row[0]!, rec);
+  }
+  return out;
+}
+
 /** Text form of a coerced value, cast back to the column's type in SQL. */
 export function stageText(value: unknown): string | null {
   if (value === null || value === undefined) return null;

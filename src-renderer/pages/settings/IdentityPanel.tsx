@@ -121,7 +121,7 @@ export function IdentityPanel() {
             {rebuild.phase === 'failed'
               ? `Failed: ${rebuild.error ?? ''}`
               : rebuild.phase === 'done'
-                ? `Done: ${rebuild.users.toLocaleString()} users from ${rebuild.identities.toLocaleString()} identities in ${(rebuild.ms / 1000).toFixed(1)} s`
+                ? `Done: ${rebuild.users.toLocaleString()} user${rebuild.users === 1 ? '' : 's'} from ${rebuild.identities.toLocaleString()} identit${rebuild.identities === 1 ? 'y' : 'ies'} in ${(rebuild.ms / 1000).toFixed(1)} s`
                 : `${rebuild.phase}… ${Math.round(rebuild.progress * 100)}%`}
             {rebuilding && rebuild.phase !== 'done' && <progress max={1} value={rebuild.progress} />}
           </span>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { CustomerModel } from '../../../src-main/core/api/model';
 import type { UserDetail as Detail, UserEvent } from '../../../src-main/core/api/users';
@@ -115,18 +115,24 @@ export function UserDetail({ id, model, onClose }: { id: string; model: Customer
                     <th>userId</th>
                     <th>anonymousId</th>
                     <th>Last seen</th>
-                    <th>Joined by</th>
                   </tr>
                 </thead>
                 <tbody>
                   {detail.identities.map((i, n) => (
-                    <tr key={n}>
-                      <td title={i.sourceId}>{sourceNames.get(i.sourceId) ?? i.sourceId}</td>
-                      <td title={i.userId ?? ''}>{i.userId ?? <span className="muted">—</span>}</td>
-                      <td title={i.anonymousId ?? ''}>{i.anonymousId ?? <span className="muted">—</span>}</td>
-                      <td title={i.lastSeen ?? ''}>{relativeTime(i.lastSeen)}</td>
-                      <td data-testid="identity-reason">{joinedBy(explain, i.sourceId, i.userId, i.anonymousId)}</td>
-                    </tr>
+                    <Fragment key={n}>
+                      <tr className="identity-row">
+                        <td title={i.sourceId}>{sourceNames.get(i.sourceId) ?? i.sourceId}</td>
+                        <td title={i.userId ?? ''}>{i.userId ?? <span className="muted">—</span>}</td>
+                        <td title={i.anonymousId ?? ''}>{i.anonymousId ?? <span className="muted">—</span>}</td>
+                        <td title={i.lastSeen ?? ''}>{relativeTime(i.lastSeen)}</td>
+                      </tr>
+                      {/* Why it joined gets a full-width line: the side panel is too narrow for a fifth column. */}
+                      <tr className="identity-reason-row">
+                        <td colSpan={4} data-testid="identity-reason">
+                          <span className="muted">Joined by</span> {joinedBy(explain, i.sourceId, i.userId, i.anonymousId)}
+                        </td>
+                      </tr>
+                    </Fragment>
                   ))}
                 </tbody>
               </table>

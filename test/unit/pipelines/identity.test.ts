@@ -99,3 +99,27 @@ describe('newest non-null value wins', () => {
     expect(users[0].times).toEqual({ plan: 20, email: 50, city: 15 });
   });
 });
+
+describe('arrays are unioned', () => {
+  const tags = new Set(['tags']);
+  it('unions the batch values in event order after what the user holds, whatever their times', () => {
+    const events = [ev('u', null, 20, { tags: ['a', 'b'] }), ev('u', null, 10, { tags: ['b', 'c'] }), ev('u', null, 30, { tags: [] })];
+    const { users } = mergeValues(events, ['Y', 'Y', 'Y'], new Map(), new Map([['Y', { tags: 40 }]]), tags, new Map([['Y', { tags: ['z', 'a'] }]]));
+    expect(users).toEqual([{ id: 'Y', values: { tags: ['z', 'a', 'b', 'c'] }, times: { tags: 40 } }]);
+  });
+
+  it('a merge unions the survivor, the merged user, then the batch (never taken as a whole)', () => {
+    const times = new Map<string, Record<string, number>>([
+      ['Y', { tags: 10 }],
+      ['X', { tags: 20, plan: 20 }],
+    ]);
+    const arrays = new Map([
+      ['Y', { tags: ['vip', 'beta'] }],
+      ['X', { tags: ['beta', 'mobile'] }],
+    ]);
+    const { users, merges } = mergeValues([ev('u', 'a', 30, { tags: ['desktop'] })], ['Y'], new Map([['X', 'Y']]), times, tags, arrays);
+    expect(merges).toEqual([{ from: 'X', into: 'Y', take: ['plan'] }]);
+    expect(users[0].values).toEqual({ tags: ['vip', 'beta', 'mobile', 'desktop'] });
+    expect(users[0].times).toEqual({ tags: 30, plan: 20 });
+  });
+});
