@@ -1,25 +1,5 @@
 #!/usr/bin/env node
 // npm run bench:pipelines [-- --count 1000000 --code-count 20000 --concurrency 8]
-// Bundles test/bench/pipelines.bench.ts (esbuild, dependencies external) and runs it with Node.
-import { build } from 'esbuild';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runTsBench } from './run-ts.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = join(root, 'tmp', 'bench', 'pipelines.bench.mjs');
-await mkdir(dirname(out), { recursive: true });
-await build({
-  entryPoints: [join(root, 'test', 'bench', 'pipelines.bench.ts')],
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  loader: { '.json': 'json' },
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning',
-});
-const { main } = await import(pathToFileURL(out).href);
-await main(process.argv.slice(2));
+await runTsBench('pipelines');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { DebuggerEvent } from '../../src-main/core/api/events';
 import type { Headless } from '../helpers/headless';
 import { fixturesDir } from '../helpers/tmp';
 import { snap } from './browser';
@@ -247,25 +248,12 @@ describe('Event debugger client: live pushes, cap, pause, offline (transport moc
   let session: AppSession;
   let sourceId = '';
   let recentCalls = 0;
-  let recent: DebuggerEventLike[] = [];
+  let recent: DebuggerEvent[] = [];
   let refuseLive = false;
   const sockets: Array<{ send(m: string): void; close(): void }> = [];
 
-  interface DebuggerEventLike {
-    id: string;
-    sourceId: string;
-    receivedAt: string;
-    type: string | null;
-    event?: string | null;
-    userId?: string | null;
-    anonymousId?: string | null;
-    messageId?: string | null;
-    status: 'accepted' | 'rejected' | 'duplicate';
-    reason?: string;
-    payload: unknown;
-  }
   let seq = 0;
-  const ev = (over: Partial<DebuggerEventLike> = {}): DebuggerEventLike => {
+  const ev = (over: Partial<DebuggerEvent> = {}): DebuggerEvent => {
     seq++;
     const receivedAt = new Date(Date.UTC(2025, 9, 20, 16, 0, 0) + seq * 1000).toISOString();
     const type = over.type === undefined ? 'track' : over.type;
@@ -283,7 +271,7 @@ describe('Event debugger client: live pushes, cap, pause, offline (transport moc
       ...over,
     };
   };
-  const push = (events: DebuggerEventLike[]) => {
+  const push = (events: DebuggerEvent[]) => {
     const msg = JSON.stringify({ event: 'events.received', payload: { sourceId, events } });
     for (const s of sockets) s.send(msg);
   };
