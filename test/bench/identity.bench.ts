@@ -4,50 +4,16 @@
  * default Customer Model (email is an identifier) and with no identifier property. Prints both
  * pipeline rates and their ratio (target >= 0.5), then times "Rebuild users" on the result.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createCore, type Core } from '../../src-main/core/app';
+import { rm } from 'node:fs/promises';
 import { writeProfile } from '../../src-main/core/pipelines/sql';
+import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, type BenchApp, type Json } from './bench-app';
 
-type Json = Record<string, unknown>;
 
-function arg(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-}
 
-const MAPPING = {
-  email: 'traits.email',
-  first_name: 'traits.firstName',
-  last_name: 'traits.lastName',
-  plan: 'traits.plan',
-  company: 'traits.company',
-  country: 'traits.address.country',
-  city: 'traits.address.city',
-  created_at: 'traits.createdAt',
-};
 
-interface App {
-  core: Core;
-  sourceId: string;
-  writeKey: string;
-  dir: string;
-  call<T = any>(m: string, a?: unknown): Promise<T>;
-}
 
-async function open(): Promise<App> {
-  const dir = await mkdtemp(join(tmpdir(), 'krenalis-bench-identity-'));
-  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0 });
-  await core.start();
-  const call = async <T,>(m: string, a: unknown = {}) => (await core.dispatcher.call(m, a)) as T;
-  const source = await call<{ id: string }>('sources.create', { type: 'segment', name: 'Bench' });
-  const keys = await call<{ keys: { key: string }[] }>('writeKeys.list', { sourceId: source.id });
-  return { core, sourceId: source.id, writeKey: keys.keys[0].key, dir, call };
-}
 
-async function ingest(app: App, bodies: readonly string[]): Promise<void> {
+async function ingest(app: BenchApp, bodies: readonly string[]): Promise<void> {
   const url = `${app.core.ctx.ingest.url}/v1/events`;
   const queue = [...bodies];
   await Promise.all(
@@ -65,8 +31,8 @@ async function ingest(app: App, bodies: readonly string[]): Promise<void> {
   );
 }
 
-async function runPipeline(app: App, expected: number): Promise<{ secs: number; rate: number }> {
-  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation: { kind: 'mapping', mapping: MAPPING } });
+async function runPipeline(app: BenchApp, expected: number): Promise<{ secs: number; rate: number }> {
+  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation: { kind: 'mapping', mapping: BENCH_MAPPING } });
   const started = performance.now();
   await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
   for (;;) {
@@ -81,14 +47,13 @@ async function runPipeline(app: App, expected: number): Promise<{ secs: number; 
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const count1 = async (app: App, sql: string) => Number((await app.call<{ rows: number[][] }>('warehouse.query', { sql })).rows[0][0]);
+const count1 = async (app: BenchApp, sql: string) => Number((await app.call<{ rows: number[][] }>('warehouse.query', { sql })).rows[0][0]);
 
 export async function main(argv: string[]) {
   const count = arg(argv, 'count', 1_000_000);
   const people = arg(argv, 'users', 200_000);
   console.log(`Identity benchmark: ${fmt(count)} events, ${fmt(people)} people (segment-events.mjs, seed 7), mapping pipeline`);
-  const path = join(process.cwd(), '..', 'shared', 'tools', 'segment-events.mjs');
-  const { generateEvents } = (await import(pathToFileURL(path).href)) as { generateEvents: (o: { count: number; seed?: number; users?: number }) => Iterable<Json> };
+  const generateEvents = await loadGenerator();
   const bodies: string[] = [];
   let batch: Json[] = [];
   for (const e of generateEvents({ count, seed: 7, users: people })) {
@@ -102,7 +67,7 @@ export async function main(argv: string[]) {
 
   const results: Record<string, { secs: number; rate: number; users: number }> = {};
   for (const mode of ['without identifiers', 'with identifiers (email)'] as const) {
-    const app = await open();
+    const app = await openBenchApp('identity');
     try {
       if (mode === 'without identifiers') {
         const model = await app.call<{ properties: Json[] }>('model.get');

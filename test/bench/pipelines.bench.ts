@@ -6,30 +6,12 @@
  * - the pipeline rate and its ratio to the ingest rate (target >= 0.5),
  * - the per-event overhead of the JavaScript and Python kinds over the same mapping.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createCore, type Core } from '../../src-main/core/app';
+import { rm } from 'node:fs/promises';
 import { writeProfile } from '../../src-main/core/pipelines/sql';
+import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, type BenchApp, type Json } from './bench-app';
 
-type Json = Record<string, unknown>;
 
-function arg(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-}
 
-const MAPPING = {
-  email: 'traits.email',
-  first_name: 'traits.firstName',
-  last_name: 'traits.lastName',
-  plan: 'traits.plan',
-  company: 'traits.company',
-  country: 'traits.address.country',
-  city: 'traits.address.city',
-  created_at: 'traits.createdAt',
-};
 
 const JS = `function transform(event) {
   const t = event.traits || {};
@@ -45,36 +27,15 @@ const PY = `def transform(event):
             "company": t.get("company"), "country": a.get("country"), "city": a.get("city"), "created_at": t.get("createdAt")}
 `;
 
-async function generator(): Promise<(o: { count: number; seed?: number; users?: number }) => Iterable<Json>> {
-  const path = join(process.cwd(), '..', 'shared', 'tools', 'segment-events.mjs');
-  const mod = (await import(pathToFileURL(path).href)) as { generateEvents: (o: { count: number; seed?: number; users?: number }) => Iterable<Json> };
-  return mod.generateEvents;
-}
 
-interface App {
-  core: Core;
-  sourceId: string;
-  writeKey: string;
-  dir: string;
-  call<T = any>(m: string, a?: unknown): Promise<T>;
-}
 
-async function open(): Promise<App> {
-  const dir = await mkdtemp(join(tmpdir(), 'krenalis-bench-pipelines-'));
-  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0 });
-  await core.start();
-  const call = async <T,>(m: string, a: unknown = {}) => (await core.dispatcher.call(m, a)) as T;
-  const source = await call<{ id: string }>('sources.create', { type: 'segment', name: 'Bench' });
-  const keys = await call<{ keys: { key: string }[] }>('writeKeys.list', { sourceId: source.id });
-  return { core, sourceId: source.id, writeKey: keys.keys[0].key, dir, call };
-}
 
 /**
  * Ingest `count` events through the app's ingest endpoint as Segment's Webhook destination
  * sends them (bare JSON arrays of 500 events, `concurrency` connections); returns events/s.
  */
-async function ingest(app: App, count: number, concurrency: number): Promise<{ rate: number; how: string }> {
-  const generateEvents = await generator();
+async function ingest(app: BenchApp, count: number, concurrency: number): Promise<{ rate: number; how: string }> {
+  const generateEvents = await loadGenerator();
   const url = `${app.core.ctx.ingest.url}/v1/events`;
   const it = generateEvents({ count, seed: 7 })[Symbol.iterator]();
   const next = (): string | null => {
@@ -106,7 +67,7 @@ async function ingest(app: App, count: number, concurrency: number): Promise<{ r
   return { rate: count / secs, how: `HTTP POST /v1/events, 500-event webhook batches, ${concurrency} connections, same process` };
 }
 
-async function runPipeline(app: App, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
+async function runPipeline(app: BenchApp, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
   const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation });
   const started = performance.now();
   await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
@@ -129,13 +90,13 @@ export async function main(argv: string[]) {
   const concurrency = arg(argv, 'concurrency', 8);
   console.log(`Pipelines benchmark: ${fmt(count)} events (segment-events.mjs, seed 7); code kinds on ${fmt(codeCount)} events`);
 
-  const app = await open();
+  const app = await openBenchApp('pipelines');
   try {
     const rssBefore = process.memoryUsage().rss;
     const ing = await ingest(app, count, concurrency);
     console.log(`ingest:   ${fmt(ing.rate)} events/s (${ing.how})`);
 
-    const map = await runPipeline(app, { kind: 'mapping', mapping: MAPPING }, count);
+    const map = await runPipeline(app, { kind: 'mapping', mapping: BENCH_MAPPING }, count);
     const st = app.core.pipelines.runner.stats;
     console.log(`          runner time (ms): read ${fmt(st.read)}, filter+transform ${fmt(st.transform)}, identity lookup ${fmt(st.lookup)}, write ${fmt(st.write)}, commit ${fmt(st.commit)} in ${fmt(st.batches)} batches`);
     console.log(`          write statements (ms): ${Object.entries(writeProfile).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
@@ -147,10 +108,10 @@ export async function main(argv: string[]) {
     );
 
     // Code kinds on a fresh source of codeCount events, against the same mapping on it.
-    const small = await open();
+    const small = await openBenchApp('pipelines');
     try {
       await ingest(small, codeCount, concurrency);
-      const base = await runPipeline(small, { kind: 'mapping', mapping: MAPPING }, codeCount);
+      const base = await runPipeline(small, { kind: 'mapping', mapping: BENCH_MAPPING }, codeCount);
       const perEvent = (secs: number) => ((secs - base.secs) / codeCount) * 1e6;
       console.log(`mapping (${fmt(codeCount)}): ${fmt(base.rate)} events/s`);
       const js = await runPipeline(small, { kind: 'javascript', source: JS }, codeCount);
