@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, errorMessage } from '../../api/client';
-import { MAX_SOURCE_NAME } from '../../../src-main/core/api/sources';
+import { SourceNameField } from './dialogs';
 import { Modal } from '../../components/Modal';
 import { PageHeader } from '../../components/PageHeader';
 import { SegmentLogo } from '../../components/SegmentLogo';
@@ -110,23 +110,12 @@ function AddSegmentDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title="Add Segment source" icon={<SegmentLogo size={28} />} onClose={onClose} width={520} testId="segment-dialog">
       <form onSubmit={add} noValidate>
-        <label className="field">
-          <span>Name</span>
-          <input
-            name="sourceName"
-            value={name}
-            maxLength={MAX_SOURCE_NAME + 20}
-            onChange={(e) => setName(e.target.value)}
-            className={error ? 'invalid' : undefined}
-            autoFocus
-          />
-          <small className="muted">How this connection appears in Krenalis, e.g. the Segment workspace or app it comes from.</small>
-        </label>
-        {error && (
-          <div className="alert error" role="alert">
-            {error}
-          </div>
-        )}
+        <SourceNameField
+          name={name}
+          onChange={setName}
+          error={error}
+          hint="How this connection appears in Krenalis, e.g. the Segment workspace or app it comes from."
+        />
         <div className="modal-footer flush">
           <button type="button" className="btn" onClick={() => setStep('about')}>
             Back

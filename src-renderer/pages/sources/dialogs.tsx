@@ -5,6 +5,34 @@ import { MAX_SOURCE_NAME } from '../../../src-main/core/api/sources';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Modal } from '../../components/Modal';
 
+/**
+ * The source name input and its error, shared by "Add source" and "Rename source". The input
+ * allows a little over the limit so the server's clear message shows instead of a silent cut.
+ */
+export function SourceNameField({ name, onChange, error, hint }: { name: string; onChange: (v: string) => void; error: string | null; hint?: string }) {
+  return (
+    <>
+      <label className="field">
+        <span>Name</span>
+        <input
+          name="sourceName"
+          value={name}
+          maxLength={MAX_SOURCE_NAME + 20}
+          onChange={(e) => onChange(e.target.value)}
+          className={error ? 'invalid' : undefined}
+          autoFocus
+        />
+        {hint && <small className="muted">{hint}</small>}
+      </label>
+      {error && (
+        <div className="alert error" role="alert">
+          {error}
+        </div>
+      )}
+    </>
+  );
+}
+
 export function RenameSourceDialog({ source, onDone, onClose }: { source: Source; onDone: (s: Source) => void; onClose: () => void }) {
   const [name, setName] = useState(source.name);
   const [error, setError] = useState<string | null>(null);
@@ -24,22 +52,7 @@ export function RenameSourceDialog({ source, onDone, onClose }: { source: Source
   return (
     <Modal title="Rename source" onClose={onClose} testId="rename-dialog">
       <form onSubmit={save} noValidate>
-        <label className="field">
-          <span>Name</span>
-          <input
-            name="sourceName"
-            value={name}
-            maxLength={MAX_SOURCE_NAME + 20}
-            onChange={(e) => setName(e.target.value)}
-            className={error ? 'invalid' : undefined}
-            autoFocus
-          />
-        </label>
-        {error && (
-          <div className="alert error" role="alert">
-            {error}
-          </div>
-        )}
+        <SourceNameField name={name} onChange={setName} error={error} />
         <div className="modal-footer flush">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
