@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 
 export interface Suggestion {
   /** Text inserted in place of the word being typed. */
@@ -40,21 +40,35 @@ export function AutocompleteInput({ value, onChange, suggest, below, invalid, cl
 
   useEffect(() => setActive(0), [caret, value]);
 
+  // Where the caret goes once an accepted suggestion is rendered. Set in a
+  // layout effect (before the browser handles the next key), not a later
+  // frame: keys typed right after Enter must land inside `lower(|)`.
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const pos = pendingCaret.current;
+    const el = ref.current;
+    if (pos === null || !el) return;
+    pendingCaret.current = null;
+    el.focus();
+    el.setSelectionRange(pos, pos);
+    setCaret(pos);
+  }, [value]);
+
   const refresh = () => setCaret(ref.current?.selectionStart ?? null);
 
   function accept(s: Suggestion) {
     if (!result || caret === null) return;
     const next = value.slice(0, result.from) + s.insert + value.slice(caret);
     const pos = result.from + (s.caret ?? s.insert.length);
+    pendingCaret.current = pos;
     onChange(next);
     setOpen(s.insert.endsWith('.'));
-    requestAnimationFrame(() => {
-      const el = ref.current;
-      if (!el) return;
-      el.focus();
-      el.setSelectionRange(pos, pos);
+    // The value may not change (the suggestion equals the typed word): place the caret now.
+    if (next === value) {
+      pendingCaret.current = null;
+      ref.current?.setSelectionRange(pos, pos);
       setCaret(pos);
-    });
+    }
   }
 
   return (
