@@ -12,7 +12,12 @@ export default defineConfig({
       externalizeDeps: { exclude: bundled },
       rollupOptions: {
         // The desktop entry and the headless entry share the core.
-        input: { index: resolve('src-main/index.ts'), serve: resolve('src-main/serve.ts') },
+        // The journal loader's worker thread is an entry of its own (it imports only ingest code).
+        input: {
+          index: resolve('src-main/index.ts'),
+          serve: resolve('src-main/serve.ts'),
+          'ingest-loader': resolve('src-main/core/events/loader-worker.ts'),
+        },
       },
     },
   },

@@ -14,6 +14,8 @@ import { usersHandlers } from './users/handlers';
 import { sourcesHandlers } from './sources/handlers';
 import { createPipelines } from './pipelines';
 import { writeKeyResolver } from './sources';
+import { openJournal } from './events/journal';
+import { startLoader } from './events/loader';
 import { createEventLog } from './events/log';
 import { createEventSample } from './events/sample';
 import { eventsHandlers } from './events/handlers';
@@ -28,6 +30,8 @@ export interface CoreOptions {
   ingestPort?: number;
   /** Start the ingest server (default true); some tests only need the API. */
   listen?: boolean;
+  /** The journal loader's worker script (default: the built out/main/ingest-loader.js). */
+  loaderWorker?: string;
 }
 
 /**
@@ -43,13 +47,17 @@ export async function createCore(opts: CoreOptions) {
 
   // The event log writes on its own connection (group commit); the debugger's sample is restored from it.
   const eventLog = await createEventLog(await warehouse.connect());
+  // Requests become durable in the journal; the loader moves them into the log behind them.
+  const journal = openJournal(join(opts.dataDir, 'journal'), await eventLog.journalMark());
+  let wakePipelines = () => {};
+  const loader = startLoader({ journal, log: eventLog, workerPath: opts.loaderWorker, onLoaded: () => wakePipelines() });
   const sample = createEventSample();
   await sample.restore(eventLog);
   sample.subscribe((msg) => live.publish('events.received', msg));
   const resolveWriteKey = writeKeyResolver(store);
   const ingest = createIngestListener({
     register: (app) =>
-      registerIngestRoutes(app, { resolveWriteKey, eventLog, sample, limits: () => store.data.settings.limits }),
+      registerIngestRoutes(app, { resolveWriteKey, journal, sample, limits: () => store.data.settings.limits }),
   });
 
   const ctx: CoreContext = {
@@ -66,6 +74,7 @@ export async function createCore(opts: CoreOptions) {
   await reconcileUsersTable(ctx);
 
   const pipelines = createPipelines(ctx);
+  wakePipelines = () => pipelines.runner.wake();
   const sources = sourcesHandlers(ctx);
   const handlers: Handlers = {
     ...workspaceHandlers(ctx),
@@ -81,7 +90,7 @@ export async function createCore(opts: CoreOptions) {
       }
       return result;
     },
-    ...eventsHandlers(ctx, eventLog, sample),
+    ...eventsHandlers(ctx, eventLog, sample, loader),
     ...pipelines.handlers,
     ...identityHandlers(ctx, pipelines.runner),
   };
@@ -93,6 +102,8 @@ export async function createCore(opts: CoreOptions) {
     dispatcher,
     live,
     pipelines,
+    /** Resolves true once every accepted request is in the warehouse's events table (false after timeoutMs). */
+    eventsLoaded: (timeoutMs?: number) => loader.flush(timeoutMs),
     /** Start listening for Segment; a busy port is reported in workspace.info, not fatal. */
     async start() {
       await pipelines.start();
@@ -106,6 +117,8 @@ export async function createCore(opts: CoreOptions) {
       stopped = true;
       await ingest.stop();
       await pipelines.stop();
+      await loader.close();
+      await journal.close();
       await eventLog.close();
       sample.close();
       await warehouse.close();

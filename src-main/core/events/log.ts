@@ -1,6 +1,9 @@
 /**
  * The event log: durable, deduplicated, append-only storage of accepted
- * events in the warehouse's `events` table, with group commit.
+ * events in the warehouse's `events` table, with group commit. The ingest
+ * route does not write here directly: requests are durable in the journal
+ * (journal.ts) and the loader (loader.ts) brings them here with appendRows,
+ * one batch per transaction, with the journal mark it reached.
  *
  * append() checks a request's events and encodes them at once, as UTF-8 rows
  * (on the caller's turn, while the writer may be busy with the previous
@@ -29,34 +32,13 @@
  */
 import { createHash } from 'node:crypto';
 import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { LogClosedError, OverloadedError, StorageError } from './errors';
+import type { JournalMark } from './journal';
+import { encodeEvents, epochMs, ROW_SEP_BUF, ROW_SEP_BYTE, wellFormed, type EncodedRows } from './rows';
 import { DEDUPE_KEY_SQL } from './schema';
-import { fixLoneSurrogates } from './serialize';
 import type { AppendEvent, AppendResult, EventStats, RejectedEvent, SampleEntry, SourceCounters } from './types';
 
-export class OverloadedError extends Error {
-  readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds: number) {
-    super(message);
-    this.name = 'OverloadedError';
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-export class LogClosedError extends Error {
-  readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('The event log is closing');
-    this.name = 'LogClosedError';
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-export class StorageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-  }
-}
+export { LogClosedError, OverloadedError, StorageError } from './errors';
 
 export interface CommitInfo {
   requests: number;
@@ -115,6 +97,13 @@ export interface EventLog {
    * LogClosedError (after close()) or StorageError (the group's transaction failed).
    */
   append(sourceId: string, events: readonly AppendEvent[], rejected?: readonly RejectedEvent[]): Promise<AppendResult>;
+  /**
+   * The same, for rows encoded elsewhere (the journal's loader); `mark` is stored as the journal's
+   * loaded position in the same transaction.
+   */
+  appendRows(sourceId: string, rows: EncodedRows, rejected?: readonly RejectedEvent[], mark?: JournalMark): Promise<AppendResult>;
+  /** Where the journal was loaded up to (committed with the events), or null. */
+  journalMark(): Promise<JournalMark | null>;
   /** The most recent entries of a source (accepted events and rejected ones), newest first. */
   recentBySource(sourceId: string, limit: number): Promise<SampleEntry[]>;
   /** Sources that ever sent events (have counters). */
@@ -136,63 +125,16 @@ interface Pending {
   sourceId: string;
   /** The messageId of each event. */
   ids: string[];
-  /** The events' rows (see encodeRow) as UTF-8, separated by U+001E, encoded by append() (off the writer's path). */
-  data: Buffer;
+  /** The events' rows (see encodeRow) as UTF-8, separated by U+001E, encoded off the writer's path. */
+  data: Uint8Array;
+  /** The journal position this request ends at, recorded in the same transaction (journaled requests). */
+  mark?: JournalMark;
   rejected: readonly RejectedEvent[];
   size: number;
   /** Epoch ms of the newest receivedAt of the request (events and rejected), or -Infinity. */
   lastMs: number;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
-}
-
-/*
- * The group's rows travel to DuckDB as ONE UTF-8 BLOB: rows separated by U+001E,
- * each row's fields by U+001F:
- *   source_id, message_id, type, event, user_id, anonymous_id, timestamp (epoch ms),
- *   received_at (epoch ms), escaped, raw
- * Valid JSON text never contains these two control characters unescaped, so
- * raw needs no escaping (append() refuses a raw that contains them). The six
- * string fields are written as they are, '' standing for NULL, unless one of
- * them is '' or contains a character from U+001C to U+001F: then they are all
- * written empty and `escaped` holds them as a JSON array.
- */
-const ROW_SEP = '\u001e';
-const ROW_SEP_BYTE = 0x1e; // never part of a multi-byte UTF-8 sequence
-const ROW_SEP_BUF = Buffer.from([ROW_SEP_BYTE]);
-const FIELD_SEP = '\u001f';
-// eslint-disable-next-line no-control-regex -- these control characters are exactly what is looked for
-const NEEDS_ESCAPE = /[\u001c-\u001f]/;
-
-const SURROGATE = /[\ud800-\udfff]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** The string as DuckDB stores it: UTF-8 has no lone surrogates, they become U+FFFD (so do they for deduplication). */
-function wellFormed(s: string): string {
-  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
-}
-
-/** One row of the group string: the event's columns, then its raw JSON. */
-function encodeRow(sourceId: string, e: AppendEvent, tsMs: number, recMs: number): string {
-  const event = e.event ?? '';
-  const userId = e.userId ?? '';
-  const anonymousId = e.anonymousId ?? '';
-  if (
-    e.type === '' ||
-    e.event === '' ||
-    e.userId === '' ||
-    e.anonymousId === '' ||
-    NEEDS_ESCAPE.test(sourceId) ||
-    NEEDS_ESCAPE.test(e.messageId) ||
-    NEEDS_ESCAPE.test(e.type) ||
-    NEEDS_ESCAPE.test(event) ||
-    NEEDS_ESCAPE.test(userId) ||
-    NEEDS_ESCAPE.test(anonymousId)
-  ) {
-    const escaped = fixLoneSurrogates(JSON.stringify([sourceId, e.messageId, e.type, e.event ?? null, e.userId ?? null, e.anonymousId ?? null]));
-    return `${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${FIELD_SEP}${tsMs}${FIELD_SEP}${recMs}${FIELD_SEP}${escaped}${FIELD_SEP}${e.raw}`;
-  }
-  return `${sourceId}${FIELD_SEP}${e.messageId}${FIELD_SEP}${e.type}${FIELD_SEP}${event}${FIELD_SEP}${userId}${FIELD_SEP}${anonymousId}${FIELD_SEP}${tsMs}${FIELD_SEP}${recMs}${FIELD_SEP}${FIELD_SEP}${e.raw}`;
 }
 
 const field = (i: number, nullable: boolean) => {
@@ -247,11 +189,7 @@ export function dedupeKey(sourceId: string, messageId: string): bigint {
   return d.readBigUInt64LE(0) + (d.readBigUInt64LE(8) << 64n);
 }
 
-function epochMs(iso: string, what: string): number {
-  const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
-  if (!Number.isFinite(ms)) throw new TypeError(`${what} is not a valid date: ${iso}`);
-  return ms;
-}
+const compareMarks = (a: JournalMark, b: JournalMark) => a.segment - b.segment || a.offset - b.offset;
 
 const zero = (): SourceCounters => ({ received: 0, accepted: 0, rejected: 0, duplicates: 0, lastEventAt: null });
 
@@ -329,7 +267,20 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
 
   function append(sourceId: string, events: readonly AppendEvent[], rejected: readonly RejectedEvent[] = []): Promise<AppendResult> {
     if (closed) return Promise.reject(new LogClosedError(retryAfter));
-    const size = events.length + rejected.length;
+    let rows: EncodedRows;
+    try {
+      // UTF-8 now, while the writer may be busy: the writer then only concatenates the requests' bytes.
+      rows = encodeEvents(sourceId, events, rejected);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return appendRows(sourceId, rows, rejected);
+  }
+
+  function appendRows(sourceId: string, rows: EncodedRows, rejected: readonly RejectedEvent[] = [], mark?: JournalMark): Promise<AppendResult> {
+    if (closed) return Promise.reject(new LogClosedError(retryAfter));
+    const { ids, data, lastMs } = rows;
+    const size = ids.length + rejected.length;
     const pending = queuedEvents + inflightEvents;
     if (pending > 0 && pending + size > maxPending) {
       metrics.overloaded++;
@@ -337,33 +288,6 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
         new OverloadedError(`The event log is busy: ${pending} events are waiting to be stored (limit ${maxPending}). Retry later.`, retryAfter),
       );
     }
-    const rows = new Array<string>(events.length);
-    const ids = new Array<string>(events.length);
-    let lastMs = -Infinity;
-    try {
-      if (typeof sourceId !== 'string' || sourceId === '') throw new TypeError('sourceId is required');
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        if (typeof e.messageId !== 'string' || e.messageId === '') throw new TypeError('messageId is required');
-        if (typeof e.type !== 'string') throw new TypeError('type is required');
-        if (typeof e.raw !== 'string') throw new TypeError('raw is required');
-        if (e.raw.includes(ROW_SEP) || e.raw.includes(FIELD_SEP)) throw new TypeError('raw is not JSON text (it holds an unescaped control character)');
-        const rec = epochMs(e.receivedAt, 'receivedAt');
-        if (rec > lastMs) lastMs = rec;
-        // DuckDB's JSON type refuses escaped lone surrogates, and would fail the whole group: replace them here.
-        const raw = fixLoneSurrogates(e.raw);
-        rows[i] = encodeRow(sourceId, raw === e.raw ? e : { ...e, raw }, epochMs(e.timestamp, 'timestamp'), rec);
-        ids[i] = wellFormed(e.messageId);
-      }
-      for (const r of rejected) {
-        const rec = epochMs(r.receivedAt, 'receivedAt');
-        if (rec > lastMs) lastMs = rec;
-      }
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    // UTF-8 now, while the writer may be busy: the writer then only concatenates the requests' bytes.
-    const data = Buffer.from(rows.join(ROW_SEP), 'utf8');
     if (pendingBytes > 0 && pendingBytes + data.length > maxPendingBytes) {
       metrics.overloaded++;
       return Promise.reject(
@@ -371,7 +295,7 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
       );
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      queue.push({ sourceId, ids, data, rejected, size, lastMs, resolve, reject });
+      queue.push({ sourceId, ids, data, rejected, size, lastMs, mark, resolve, reject });
       queuedEvents += size;
       pendingBytes += data.length;
       if (!writerRunning) {
@@ -449,7 +373,7 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     const seen = new Map<string, Set<string>>();
     const seqs: (number | null)[][] = new Array(group.length);
     const rejectedIds: number[][] = new Array(group.length);
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     let rid = nextRejectedId;
     let rejectedCount = 0;
     for (let g = 0; g < group.length; g++) {
@@ -566,6 +490,14 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
         if (Number.isFinite(d.lastMs)) statsStmt.bindBigInt(6, BigInt(d.lastMs));
         else statsStmt.bindNull(6);
         await statsStmt.run();
+      }
+      let mark: JournalMark | undefined;
+      for (const p of group) if (p.mark && (!mark || compareMarks(p.mark, mark) > 0)) mark = p.mark;
+      if (mark) {
+        await conn.run(
+          `INSERT INTO ingest_journal (id, segment, "offset") VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, "offset" = excluded."offset"`,
+          [mark.segment, mark.offset],
+        );
       }
       if (opts.beforeCommit) await opts.beforeCommit({ requests: group.length, events: ord, rejected: rejectedCount });
       const t2 = performance.now();
@@ -710,6 +642,12 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
 
   return {
     append,
+    appendRows,
+    journalMark: () =>
+      exclusive(async () => {
+        const r = (await conn.runAndReadAll(`SELECT segment, "offset" FROM ingest_journal WHERE id = 1`)).getRows()[0];
+        return r ? { segment: Number(r[0]), offset: Number(r[1]) } : null;
+      }),
     recentBySource,
     sourceIds: () => [...counters.keys()],
     counters: counters_,

@@ -1,6 +1,6 @@
 /**
  * The Event debugger's feed: the most recent entries per source (accepted,
- * duplicate and rejected with their reason), newest first, in memory;
+ * and rejected with their reason), newest first, in memory;
  * restored from the event log on start-up; and a publish hook that the
  * skeleton forwards to IPC and /api/live as `events.received`.
  *
@@ -140,15 +140,16 @@ export interface EntryFacts {
 export interface RequestOutcome {
   sourceId: string;
   receivedAt: string;
-  /** Valid events, in batch order: their batch index, facts, normalized payload and seq (null = duplicate). */
-  accepted: readonly { index: number; facts: EntryFacts; payload: unknown; seq: number | null }[];
-  /** Rejected events, in batch order, with the id the log gave them. */
-  rejected: readonly { index: number; facts: EntryFacts; payload: unknown; reason: string; id: number }[];
+  /** Valid events, in batch order: their batch index, facts, normalized payload and an id unique to the request's event. */
+  accepted: readonly { index: number; facts: EntryFacts; payload: unknown; id: string }[];
+  /** Rejected events, in batch order, with the same kind of id. */
+  rejected: readonly { index: number; facts: EntryFacts; payload: unknown; reason: string; id: string }[];
 }
 
-let duplicateCounter = 0;
-
-/** A request's sample entries, newest (highest batch index) first, at most `limit`. */
+/**
+ * A request's sample entries, newest (highest batch index) first, at most `limit`. Their ids
+ * (`a…`, `x…`) differ from those of entries restored from the log (`e<seq>`, `r<id>`).
+ */
 export function sampleEntries(outcome: RequestOutcome, limit: number): SampleEntry[] {
   const out: SampleEntry[] = [];
   let a = outcome.accepted.length - 1;
@@ -157,19 +158,11 @@ export function sampleEntries(outcome: RequestOutcome, limit: number): SampleEnt
     const takeAccepted = r < 0 || (a >= 0 && outcome.accepted[a].index > outcome.rejected[r].index);
     if (takeAccepted) {
       const x = outcome.accepted[a--];
-      out.push({
-        id: x.seq === null ? `d${Date.now().toString(36)}-${(duplicateCounter++).toString(36)}` : `e${x.seq}`,
-        sourceId: outcome.sourceId,
-        receivedAt: outcome.receivedAt,
-        ...x.facts,
-        status: x.seq === null ? 'duplicate' : 'accepted',
-        ...(x.seq === null ? { reason: 'already stored (same source and messageId)' } : {}),
-        payload: x.payload,
-      });
+      out.push({ id: `a${x.id}`, sourceId: outcome.sourceId, receivedAt: outcome.receivedAt, ...x.facts, status: 'accepted', payload: x.payload });
     } else {
       const x = outcome.rejected[r--];
       out.push({
-        id: `r${x.id}`,
+        id: `x${x.id}`,
         sourceId: outcome.sourceId,
         receivedAt: outcome.receivedAt,
         ...x.facts,

@@ -65,6 +65,17 @@ export const EVENTS_MIGRATIONS: EventsMigration[] = [
       )`,
     ],
   },
+  {
+    id: 'events-002-journal',
+    sql: [
+      // How far the ingest journal (journal.ts) has been loaded into events, committed with them.
+      `CREATE TABLE IF NOT EXISTS ingest_journal (
+        id       INTEGER PRIMARY KEY,
+        segment  BIGINT NOT NULL,
+        "offset" BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The dedupe key as SQL over columns named source_id and message_id (same as dedupeKey() in log.ts). */

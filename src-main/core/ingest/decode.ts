@@ -135,8 +135,8 @@ export interface DecodeInput {
   body: Readable;
 }
 
-/** Content type, size, encoding and JSON: the request's parsed JSON value, or an IngestError. */
-export async function decodeBody(req: DecodeInput, maxBytes = DEFAULT_MAX_REQUEST_BYTES): Promise<unknown> {
+/** Content type, size, encoding and JSON: the request's body (decompressed) and its parsed JSON value, or an IngestError. */
+export async function decodeBodyBytes(req: DecodeInput, maxBytes = DEFAULT_MAX_REQUEST_BYTES): Promise<{ bytes: Buffer; value: unknown }> {
   checkContentType(req.headers['content-type']);
   const encoding = contentEncoding(req.headers['content-encoding']);
   let body = await readBody(req.body, maxBytes, req.headers['content-length']);
@@ -144,5 +144,10 @@ export async function decodeBody(req: DecodeInput, maxBytes = DEFAULT_MAX_REQUES
     if (body.length === 0) throw badRequest('The request body is empty');
     body = await gunzipBody(body, maxBytes);
   }
-  return parseJsonBody(body);
+  return { bytes: body, value: parseJsonBody(body) };
+}
+
+/** The request's parsed JSON value (see decodeBodyBytes). */
+export async function decodeBody(req: DecodeInput, maxBytes = DEFAULT_MAX_REQUEST_BYTES): Promise<unknown> {
+  return (await decodeBodyBytes(req, maxBytes)).value;
 }

@@ -21,6 +21,12 @@ export interface NormalizeOptions {
   envelope?: Envelope;
   /** The type given by the path (/v1/track ...). */
   pathType?: EventType;
+  /**
+   * The messageId of an event sent without one nor a time of its own (default: random). The ingest
+   * route passes `<request id>-<index>`: the journal's loader normalizes the request again and must
+   * get the same ids.
+   */
+  fallbackId?: string;
 }
 
 export interface NormalizedEvent {
@@ -51,8 +57,8 @@ function idValue(v: unknown): string | null {
  * time (timestamp or originalTimestamp) the id is derived from its content, so
  * a retried request gets the same ids and is deduplicated; otherwise it is random.
  */
-export function generateMessageId(input: Record<string, unknown>, type: EventType): string {
-  if (input.timestamp == null && input.originalTimestamp == null) return `gen-${randomUUID()}`;
+export function generateMessageId(input: Record<string, unknown>, type: EventType, fallbackId?: string): string {
+  if (input.timestamp == null && input.originalTimestamp == null) return `gen-${fallbackId ?? randomUUID()}`;
   // Everything the client sent but the fields that may change on a retry.
   const { sentAt: _s, writeKey: _w, ...stable } = input;
   const digest = createHash('sha256').update(type).update('\u0000').update(JSON.stringify(stable)).digest('hex');
@@ -67,7 +73,7 @@ export function normalizeEvent(input: Record<string, unknown>, opts: NormalizeOp
   const type = opts.pathType ?? (input.type as EventType);
   const receivedAtMs = opts.receivedAt.getTime();
 
-  const messageId = idValue(input.messageId) ?? generateMessageId(input, type);
+  const messageId = idValue(input.messageId) ?? generateMessageId(input, type, opts.fallbackId);
 
   // sentAt: the event's, else the envelope's.
   let sentAtText = input.sentAt;

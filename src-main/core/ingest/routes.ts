@@ -3,8 +3,10 @@
  *   POST /v1/events   one event, a bare array (Segment's Webhook destination), or {batch, context, sentAt}
  *   POST /v1/batch    Segment's HTTP Tracking API batch
  *   POST /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group, /v1/alias   single calls, type from the path
- * Answer 200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}],"duplicates":D}
- * only after the accepted events are committed; errors as {"error":{"code","message"}}.
+ * Answer 200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}]} only after the request is
+ * durable in the ingest journal (events/journal.ts), from which the loader moves it into the
+ * event log; errors as {"error":{"code","message"}}. Duplicates (a retried batch) are dropped by
+ * the log and counted in events.stats.
  *
  * Register with `await app.register(registerIngestRoutes, deps)` (encapsulated)
  * or `await registerIngestRoutes(app, deps)`. It replaces fastify's body
@@ -13,11 +15,13 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LogClosedError, OverloadedError, type EventLog } from '../events/log';
+import { randomUUID } from 'node:crypto';
+import { LogClosedError, OverloadedError } from '../events/errors';
+import type { Journal } from '../events/journal';
 import { sampleEntries, type EventSample } from '../events/sample';
 import { keyFromAuthorization, keyFromBody, missingKey, resolveKey, type ResolveWriteKey, type WriteKeyOwner } from './auth';
-import { DEFAULT_MAX_EVENT_BYTES, prepareEvents, splitBody, type IngestRoute } from './batch';
-import { DEFAULT_MAX_REQUEST_BYTES, decodeBody } from './decode';
+import { checkEvents, DEFAULT_MAX_EVENT_BYTES, splitBody, type IngestRoute } from './batch';
+import { DEFAULT_MAX_REQUEST_BYTES, decodeBodyBytes } from './decode';
 import { IngestError } from './errors';
 import { EVENT_TYPES } from './validate';
 
@@ -39,7 +43,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
 export interface IngestDeps {
   /** Called on every request: a deleted key must return null at once. */
   resolveWriteKey: ResolveWriteKey;
-  eventLog: Pick<EventLog, 'append'>;
+  journal: Pick<Journal, 'append'>;
   sample: Pick<EventSample, 'record' | 'capacity'>;
   /** The limits, or a function read on every request (settings may change them). */
   limits?: Partial<IngestLimits> | (() => Partial<IngestLimits>);
@@ -50,7 +54,6 @@ export interface IngestDeps {
 export interface IngestResponse {
   accepted: number;
   rejected: { index: number; reason: string }[];
-  duplicates: number;
 }
 
 function errorBody(code: string, message: string) {
@@ -79,24 +82,6 @@ function sendError(reply: FastifyReply, err: unknown) {
   return reply.code(status).send(errorBody(CODE_BY_STATUS[status] ?? 'bad_request', fe.message ?? 'Bad request'));
 }
 
-/**
- * Split, validate and normalize a request's body, and keep only what the answer and the debugger
- * need while the commit is awaited: a request can wait through a checkpoint, and holding the parsed
- * body and every normalized event that long costs memory and garbage collection.
- */
-function prepareRequest(body: unknown, route: IngestRoute, lim: IngestLimits, receivedAt: Date, cap: number) {
-  const prepared = prepareEvents(splitBody(body, route, lim.maxEventsPerRequest), { receivedAt, maxEventBytes: lim.maxEventBytes });
-  const firstSampled = Math.max(0, prepared.accepted.length - cap);
-  return {
-    toStore: prepared.accepted.map((a) => a.append),
-    toRecord: prepared.rejected.map((r) => r.record),
-    firstSampled,
-    sampled: prepared.accepted.slice(firstSampled).map((a) => ({ index: a.index, facts: a.facts, payload: a.normalized })),
-    rejected: prepared.rejected.slice(Math.max(0, prepared.rejected.length - cap)),
-    rejectedAnswer: prepared.rejected.map((r) => ({ index: r.index, reason: r.reason })),
-  };
-}
-
 export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
   const limits = (): IngestLimits => ({ ...DEFAULT_LIMITS, ...(typeof deps.limits === 'function' ? deps.limits() : (deps.limits ?? {})) });
@@ -113,21 +98,28 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
     let owner: WriteKeyOwner | null = headerKey ? await resolveKey(headerKey.key, deps.resolveWriteKey) : null;
 
     const stream = (request.body as Readable | undefined) ?? request.raw;
-    let body = await decodeBody({ headers: request.headers, body: stream }, lim.maxRequestBytes);
+    const decoded = await decodeBodyBytes({ headers: request.headers, body: stream }, lim.maxRequestBytes);
     if (!owner) {
-      const key = keyFromBody(body);
+      const key = keyFromBody(decoded.value);
       if (!key) throw missingKey();
       owner = await resolveKey(key, deps.resolveWriteKey);
     }
 
     const receivedAt = now();
+    const requestId = randomUUID();
     const cap = deps.sample.capacity;
-    const { toStore, toRecord, sampled, firstSampled, rejected, rejectedAnswer } = prepareRequest(body, route, lim, receivedAt, cap);
-    body = undefined;
-
-    let result;
+    const checked = checkEvents(splitBody(decoded.value, route, lim.maxEventsPerRequest), {
+      receivedAt,
+      maxEventBytes: lim.maxEventBytes,
+      requestId,
+      sample: cap,
+    });
+    const rejected = checked.rejected;
     try {
-      result = await deps.eventLog.append(owner.sourceId, toStore, toRecord);
+      await deps.journal.append(
+        { s: owner.sourceId, r: receivedAt.getTime(), t: route, id: requestId, e: lim.maxEventBytes, n: checked.accepted, k: rejected.length },
+        decoded.bytes,
+      );
     } catch (err) {
       if (err instanceof OverloadedError || err instanceof LogClosedError) {
         throw new IngestError('unavailable', err.message, { headers: { 'retry-after': String(err.retryAfterSeconds) } });
@@ -136,15 +128,15 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
     }
 
     try {
-      const rejectedIds = result.rejectedIds.slice(result.rejectedIds.length - rejected.length);
+      const tail = rejected.slice(Math.max(0, rejected.length - cap));
       deps.sample.record(
         owner.sourceId,
         sampleEntries(
           {
             sourceId: owner.sourceId,
             receivedAt: receivedAt.toISOString(),
-            accepted: sampled.map((a, i) => ({ ...a, seq: result.seqs[firstSampled + i] })),
-            rejected: rejected.map((r, i) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: rejectedIds[i] })),
+            accepted: checked.sampled.map((a) => ({ index: a.index, facts: a.facts, payload: a.normalized, id: `${requestId}-${a.index}` })),
+            rejected: tail.map((r) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: `${requestId}-${r.index}` })),
           },
           cap,
         ),
@@ -153,11 +145,7 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
       /* the debugger feed must never fail a stored request */
     }
 
-    const response: IngestResponse = {
-      accepted: result.stored,
-      rejected: rejectedAnswer,
-      duplicates: result.duplicates,
-    };
+    const response: IngestResponse = { accepted: checked.accepted, rejected: rejected.map((r) => ({ index: r.index, reason: r.reason })) };
     return reply.code(200).send(response);
   }
 

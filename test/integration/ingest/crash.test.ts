@@ -2,7 +2,8 @@
  * Crash safety: the ingest server runs as a child process (server-child.ts,
  * bundled with esbuild), 4 concurrent clients load it, it is killed with
  * SIGKILL mid-load and restarted on the same data folder: every event whose
- * request got a 200 is in the log, and none twice.
+ * request got a 200 is in the log (loaded from the ingest journal if the kill
+ * came first), none twice, and retries are counted as duplicates.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openWarehouse, removeDir, send } from './helpers';
+import { countEvents, openWarehouse, removeDir, send, type TestWarehouse } from './helpers';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUT = join(ROOT, 'node_modules/.cache/krenalis-ingest-tests');
@@ -35,7 +36,9 @@ const children: ChildProcess[] = [];
 
 function start(script: string, dir: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The bundle lives outside out/: point it at the built loader worker.
+    const env = { ...process.env, INGEST_LOADER_WORKER: join(ROOT, 'out/main/ingest-loader.js') };
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.push(child);
     let out = '';
     let err = '';
@@ -54,6 +57,38 @@ function start(script: string, dir: string): Promise<{ child: ChildProcess; port
       reject(new Error(`child exited (${code}): ${err}`));
     });
   });
+}
+
+async function stopChild(child: ChildProcess) {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+}
+
+/** Events stored per batch (`c<client>-b<n>`). */
+async function batches(wh: TestWarehouse): Promise<Map<string, number>> {
+  const rows = await wh.query<[string, bigint]>(`SELECT split_part(message_id, '-e', 1), count(*) FROM events GROUP BY 1`);
+  return new Map(rows.map(([b, k]) => [b, Number(k)]));
+}
+
+async function expectNoDuplicateRows(wh: TestWarehouse) {
+  const dup = await wh.query<[bigint]>(`SELECT count(*) FROM (SELECT message_id FROM events GROUP BY message_id HAVING count(*) > 1)`);
+  expect(Number(dup[0][0])).toBe(0);
+  const seq = await wh.query<[bigint, bigint]>(`SELECT count(DISTINCT seq), count(*) FROM events`);
+  expect(seq[0][0]).toBe(seq[0][1]);
+}
+
+interface Stats {
+  received: number;
+  accepted: number;
+  duplicates: number;
+}
+
+/** The source's counters as committed with the events (ingest_stats). */
+async function stats(wh: TestWarehouse): Promise<Stats> {
+  const rows = await wh.query<[bigint, bigint, bigint]>(`SELECT received, accepted, duplicates FROM ingest_stats WHERE source_id = 'src_1'`);
+  const [received, accepted, duplicates] = (rows[0] ?? [0n, 0n, 0n]).map(Number);
+  return { received, accepted, duplicates };
 }
 
 const batch = (client: number, n: number) =>
@@ -99,33 +134,63 @@ describe('crash safety', () => {
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(clients);
-    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    expect(child.signalCode).toBe('SIGKILL');
     expect(sent).toBeGreaterThan(acked.length);
 
-    // restart on the same folder: it opens (WAL replay) and serves again
+    // Restart on the same folder: it opens (WAL replay), loads what the journal holds beyond the log, and
+    // serves again. Stop it cleanly to look at the log as the kill left it.
     const second = await start(script, dir);
-    const retry = inFlight.filter((b) => !acked.includes(b))[0];
-    const [c, n] = retry.slice(1).split('-b').map(Number);
-    const r = await send({ port: second.port }, '/v1/events', batch(c, n), { 'content-type': 'application/json', authorization: 'Bearer wk_crash' });
-    expect(r.status).toBe(200);
-    expect(r.json.accepted + r.json.duplicates).toBe(200);
-    second.child.kill('SIGTERM');
-    await new Promise((res) => second.child.once('exit', res));
-
+    await stopChild(second.child);
     const wh = await openWarehouse(dir);
+    let perBatch: Map<string, number>;
+    let statsBefore: Stats;
     try {
-      const rows = await wh.query<[string, bigint]>(`SELECT split_part(message_id, '-e', 1), count(*) FROM events GROUP BY 1`);
-      const perBatch = new Map(rows.map(([b, k]) => [b, Number(k)]));
+      perBatch = await batches(wh);
       for (const b of acked) expect(perBatch.get(b), b).toBe(200);
       // batches are all-or-nothing, and nothing is stored twice
       for (const [b, k] of perBatch) expect(k, b).toBe(200);
-      const dup = await wh.query<[bigint]>(`SELECT count(*) FROM (SELECT message_id FROM events GROUP BY message_id HAVING count(*) > 1)`);
-      expect(Number(dup[0][0])).toBe(0);
-      const seq = await wh.query<[bigint, bigint]>(`SELECT count(DISTINCT seq), count(*) FROM events`);
-      expect(seq[0][0]).toBe(seq[0][1]);
-      console.info(`[crash] ${acked.length} batches acknowledged before SIGKILL, ${perBatch.size} batches in the log after restart`);
+      await expectNoDuplicateRows(wh);
+      statsBefore = await stats(wh);
+      // the counters were committed with the events
+      expect(statsBefore.accepted).toBe(await countEvents(wh));
+      expect(statsBefore.duplicates).toBe(0);
     } finally {
       await wh.close();
+    }
+
+    // Segment retries what got no answer, and may retry what did: both are answered 200 with every event
+    // accepted, and the log stores each event once, counting the rest as duplicates.
+    const third = await start(script, dir);
+    const retry = inFlight.filter((b) => !acked.includes(b))[0];
+    const storedBefore = perBatch.has(retry);
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer wk_crash' };
+    for (const b of [retry, acked[0]]) {
+      const [c, n] = b.slice(1).split('-b').map(Number);
+      const r = await send({ port: third.port }, '/v1/events', batch(c, n), headers);
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ accepted: 200, rejected: [] });
+    }
+    await stopChild(third.child);
+
+    const wh2 = await openWarehouse(dir);
+    try {
+      const after = await batches(wh2);
+      expect(after.get(retry), retry).toBe(200);
+      expect(after.get(acked[0]), acked[0]).toBe(200);
+      expect(after.size).toBe(perBatch.size + (storedBefore ? 0 : 1));
+      await expectNoDuplicateRows(wh2);
+      const statsAfter = await stats(wh2);
+      expect(statsAfter.received - statsBefore.received).toBe(400);
+      expect(statsAfter.accepted - statsBefore.accepted).toBe(storedBefore ? 0 : 200);
+      expect(statsAfter.duplicates - statsBefore.duplicates).toBe(storedBefore ? 400 : 200);
+      expect(statsAfter.accepted).toBe(await countEvents(wh2));
+      console.info(
+        `[crash] ${acked.length} batches acknowledged before SIGKILL, ${perBatch.size} batches in the log after restart ` +
+          `(the retried unanswered batch ${storedBefore ? 'was' : 'was not'} stored before the kill)`,
+      );
+    } finally {
+      await wh2.close();
     }
   });
 });

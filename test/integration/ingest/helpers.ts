@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { openJournal, type Journal, type JournalOptions } from '../../../src-main/core/events/journal';
+import { startLoader, type Loader } from '../../../src-main/core/events/loader';
 import { createEventLog, type EventLog, type EventLogOptions } from '../../../src-main/core/events/log';
 import { createEventSample, type EventSample, type EventSampleOptions } from '../../../src-main/core/events/sample';
 import { EVENTS_MIGRATIONS } from '../../../src-main/core/events/schema';
@@ -81,6 +83,8 @@ export interface TestServer {
   wh: TestWarehouse;
   log: EventLog;
   logConn: DuckDBConnection;
+  journal: Journal;
+  loader: Loader;
   sample: EventSample;
   /** write key -> source id; delete a key to revoke it. */
   keys: Map<string, string>;
@@ -92,6 +96,12 @@ export interface ServerOptions {
   sample?: EventSampleOptions;
   limits?: IngestDeps['limits'];
   now?: () => Date;
+  journal?: JournalOptions;
+  /**
+   * Send each answer only once the journal's loader has brought the request into the events table
+   * (default true), so a test can read the log right after a 200. The app itself answers on journaling.
+   */
+  answerWhenLoaded?: boolean;
   wh?: TestWarehouse;
 }
 
@@ -102,6 +112,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const wh = opts.wh ?? (await openWarehouse());
   const logConn = await wh.connect();
   const log = await createEventLog(logConn, opts.log);
+  const journal = openJournal(join(wh.dir, 'journal'), await log.journalMark(), opts.journal);
+  const loader = startLoader({ journal, log });
   const sample = createEventSample(opts.sample);
   await sample.restore(log);
   const keys = new Map([
@@ -110,9 +122,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   ]);
   const app = Fastify({ logger: false });
   app.get('/health', async () => ({ ok: true }));
+  if (opts.answerWhenLoaded !== false) app.addHook('onSend', async () => void (await loader.flush()));
   await app.register(registerIngestRoutes, {
     resolveWriteKey: (k: string) => (keys.has(k) ? { sourceId: keys.get(k)! } : null),
-    eventLog: log,
+    journal,
     sample,
     limits: opts.limits,
     now: opts.now,
@@ -126,10 +139,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     wh,
     log,
     logConn,
+    journal,
+    loader,
     sample,
     keys,
     async stop() {
       await app.close();
+      await loader.close();
+      await journal.close();
       await log.close();
       sample.close();
       if (!opts.wh) {

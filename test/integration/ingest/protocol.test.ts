@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventLog } from '../../../src-main/core/events/log';
 import { createEventSample } from '../../../src-main/core/events/sample';
-import type { EventsReceived } from '../../../src-main/core/events/types';
+import type { EventsReceived, SampleEntry } from '../../../src-main/core/events/types';
 import { FIXTURES, KEY, KEY2, bearer, countEvents, json, send, startServer, type TestServer } from './helpers';
 
 const NOW = new Date('2025-11-03T10:00:07.000Z');
@@ -63,7 +63,7 @@ describe('ingest protocol', () => {
   it("stores Segment's Webhook destination batch (a bare JSON array) sent to /v1/events", async () => {
     const r = await send(s, '/v1/events', bytes('webhook-batch.json'), json());
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ accepted: 5, rejected: [], duplicates: 0 });
+    expect(r.json).toEqual({ accepted: 5, rejected: [] });
     expect(r.headers['content-type']).toMatch(/^application\/json/);
     const stored = await rows(s, `message_id LIKE 'wb-%'`);
     expect(stored.map((x) => [x.message_id, x.type, x.event, x.user_id, x.anonymous_id, x.ts])).toEqual([
@@ -86,7 +86,7 @@ describe('ingest protocol', () => {
   it("stores an HTTP Tracking API /v1/batch body (envelope context and sentAt) with Segment's Basic auth", async () => {
     const r = await send(s, '/v1/batch', bytes('http-api-batch.json'), basic());
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ accepted: 2, rejected: [], duplicates: 0 });
+    expect(r.json).toEqual({ accepted: 2, rejected: [] });
     const stored = await rows(s, `user_id = 'u-2001'`);
     expect(stored).toHaveLength(2);
     const [identify, track] = stored;
@@ -98,9 +98,13 @@ describe('ingest protocol', () => {
     expect(identify.raw.context).toEqual({ library: { name: 'analytics-node', version: '3.1.0' } });
     expect(identify.raw.sentAt).toBe('2025-11-03T10:00:05.000Z');
     expect(identify.message_id).toMatch(/^gen-[0-9a-f]{32}$/);
-    // a retry of the same body (messageIds derived from content) is deduplicated
+    // a retry of the same body (messageIds derived from content) is accepted again, and deduplicated by the log
+    const before = s.log.counters('src_1');
     const again = await send(s, '/v1/batch', bytes('http-api-batch.json'), basic());
-    expect(again.json).toEqual({ accepted: 0, rejected: [], duplicates: 2 });
+    expect(again.json).toEqual({ accepted: 2, rejected: [] });
+    expect((await rows(s, `user_id = 'u-2001'`)).map((x) => x.seq)).toEqual(stored.map((x) => x.seq));
+    const after = s.log.counters('src_1');
+    expect([after.received - before.received, after.accepted - before.accepted, after.duplicates - before.duplicates]).toEqual([2, 0, 2]);
   });
 
   const singles: [string, string][] = [
@@ -114,7 +118,7 @@ describe('ingest protocol', () => {
     it(`stores a single ${type} call sent to /v1/${type}`, async () => {
       const r = await send(s, `/v1/${type}`, bytes(file), json());
       expect(r.status).toBe(200);
-      expect(r.json).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+      expect(r.json).toEqual({ accepted: 1, rejected: [] });
       const id = JSON.parse(bytes(file).toString()).messageId;
       const [row] = await rows(s, `message_id = '${id}'`);
       expect(row.type).toBe(type);
@@ -124,9 +128,9 @@ describe('ingest protocol', () => {
 
   it('stores a /v1/screen call, and the type always comes from the path', async () => {
     const r = await send(s, '/v1/screen', JSON.stringify({ anonymousId: 'a-screen', name: 'Home', messageId: 'screen-1' }), json());
-    expect(r.json).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+    expect(r.json).toEqual({ accepted: 1, rejected: [] });
     const r2 = await send(s, '/v1/track', JSON.stringify({ type: 'page', userId: 'u-path', event: 'Clicked', messageId: 'path-1' }), json());
-    expect(r2.json).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+    expect(r2.json).toEqual({ accepted: 1, rejected: [] });
     expect((await rows(s, `message_id IN ('screen-1', 'path-1')`)).map((x) => [x.type, x.event])).toEqual([
       ['screen', null],
       ['track', 'Clicked'],
@@ -151,7 +155,7 @@ describe('ingest protocol', () => {
   it('accepts each fixture as a single event on /v1/events too', async () => {
     for (const [, file] of singles) {
       const r = await send(s, '/v1/events', bytes(file), json(KEY2));
-      expect(r.json, file).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+      expect(r.json, file).toEqual({ accepted: 1, rejected: [] });
     }
     expect(await countEvents(s.wh, 'src_2')).toBe(5);
   });
@@ -159,14 +163,14 @@ describe('ingest protocol', () => {
   it('accepts gzip and text/plain bodies', async () => {
     const batch = JSON.stringify([{ type: 'track', userId: 'gz', event: 'Zipped', messageId: 'gz-1' }]);
     const r = await send(s, '/v1/events', gzipSync(batch), { ...json(), 'content-encoding': 'gzip' });
-    expect(r.json).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+    expect(r.json).toEqual({ accepted: 1, rejected: [] });
     const t = await send(s, '/v1/events', JSON.stringify({ type: 'track', userId: 'tp', event: 'Plain', messageId: 'tp-1' }), {
       'content-type': 'text/plain; charset=utf-8',
       ...bearer(),
     });
-    expect(t.json).toEqual({ accepted: 1, rejected: [], duplicates: 0 });
+    expect(t.json).toEqual({ accepted: 1, rejected: [] });
     const g = await send(s, '/v1/batch', gzipSync(bytes('http-api-batch.json')), { ...basic(KEY2), 'content-encoding': 'gzip' });
-    expect(g.json).toEqual({ accepted: 2, rejected: [], duplicates: 0 });
+    expect(g.json).toEqual({ accepted: 2, rejected: [] });
   });
 
   it('accepts the three auth styles, and never stores the writeKey', async () => {
@@ -184,18 +188,51 @@ describe('ingest protocol', () => {
 
   it('stores a retried batch once and counts duplicates (in the log and within a request); dedupe is per source', async () => {
     const before = await countEvents(s.wh, 'src_1');
+    const c0 = s.log.counters('src_1');
+    // The answer counts the valid events; the log stores each (source, messageId) once and counts the rest as duplicates.
     const r = await send(s, '/v1/events', bytes('webhook-batch.json'), json());
-    expect(r.json).toEqual({ accepted: 0, rejected: [], duplicates: 5 });
+    expect(r.json).toEqual({ accepted: 5, rejected: [] });
+    expect(await countEvents(s.wh, 'src_1')).toBe(before);
+    const c1 = s.log.counters('src_1');
+    expect([c1.received - c0.received, c1.accepted - c0.accepted, c1.duplicates - c0.duplicates, c1.rejected - c0.rejected]).toEqual([5, 0, 5, 0]);
     const twice = JSON.stringify([
       { type: 'track', userId: 'd', event: 'Dup', messageId: 'dup-1' },
       { type: 'track', userId: 'd', event: 'Dup', messageId: 'dup-1' },
       { type: 'track', userId: 'd', event: 'Dup', messageId: 'dup-2' },
     ]);
-    expect((await send(s, '/v1/events', twice, json())).json).toEqual({ accepted: 2, rejected: [], duplicates: 1 });
+    expect((await send(s, '/v1/events', twice, json())).json).toEqual({ accepted: 3, rejected: [] });
     expect(await countEvents(s.wh, 'src_1')).toBe(before + 2);
-    expect((await send(s, '/v1/events', bytes('webhook-batch.json'), json(KEY2))).json).toEqual({ accepted: 5, rejected: [], duplicates: 0 });
-    const dupEntries = s.sample.recent('src_1').filter((e) => e.status === 'duplicate');
-    expect(dupEntries.length).toBeGreaterThanOrEqual(6);
+    // the first of the repeated events is the one stored
+    expect((await rows(s, `message_id IN ('dup-1', 'dup-2')`)).map((x) => x.message_id)).toEqual(['dup-1', 'dup-2']);
+    const c2 = s.log.counters('src_1');
+    expect([c2.received - c1.received, c2.accepted - c1.accepted, c2.duplicates - c1.duplicates]).toEqual([3, 2, 1]);
+    // another source with the same messageIds: stored, no duplicates
+    const other = s.log.counters('src_2');
+    const otherBefore = await countEvents(s.wh, 'src_2');
+    expect((await send(s, '/v1/events', bytes('webhook-batch.json'), json(KEY2))).json).toEqual({ accepted: 5, rejected: [] });
+    expect(await countEvents(s.wh, 'src_2')).toBe(otherBefore + 5);
+    const other2 = s.log.counters('src_2');
+    expect([other2.accepted - other.accepted, other2.duplicates - other.duplicates]).toEqual([5, 0]);
+    // The debugger shows each event of a live request as it was answered (accepted), with an id of the request's:
+    // a retry is not told apart there, only in the counters.
+    const recent = s.sample.recent('src_1', 8);
+    expect(recent.map((e) => [e.status, e.messageId])).toEqual([
+      ['accepted', 'dup-2'],
+      ['accepted', 'dup-1'],
+      ['accepted', 'dup-1'],
+      ['accepted', 'wb-5'],
+      ['accepted', 'wb-4'],
+      ['accepted', 'wb-3'],
+      ['accepted', 'wb-2'],
+      ['accepted', 'wb-1'],
+    ]);
+    const requestIds = recent.map((e) => /^a(.+)-(\d+)$/.exec(e.id));
+    expect(requestIds.every((m) => m !== null)).toBe(true);
+    expect(requestIds.map((m) => Number(m![2]))).toEqual([2, 1, 0, 4, 3, 2, 1, 0]);
+    expect(new Set(requestIds.slice(0, 3).map((m) => m![1])).size).toBe(1);
+    expect(new Set(requestIds.slice(3).map((m) => m![1])).size).toBe(1);
+    expect(requestIds[0]![1]).not.toBe(requestIds[3]![1]);
+    expect(s.sample.recent('src_1').map((e) => e.status)).not.toContain('duplicate');
   });
 
   it('stores the good events of a mixed batch and reports each bad one with its index and reason', async () => {
@@ -205,7 +242,6 @@ describe('ingest protocol', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual({
       accepted: 3,
-      duplicates: 0,
       rejected: [
         { index: 1, reason: 'userId or anonymousId is required' },
         { index: 2, reason: 'track needs an event name (event)' },
@@ -221,12 +257,17 @@ describe('ingest protocol', () => {
     expect(after.received - statsBefore.received).toBe(8);
     expect(after.accepted - statsBefore.accepted).toBe(3);
     expect(after.rejected - statsBefore.rejected).toBe(5);
+    expect(after.duplicates - statsBefore.duplicates).toBe(0);
     // the debugger shows all 8, newest (highest index) first, rejected ones with their reason and payload
     const recent = s.sample.recent('src_1', 8);
     expect(recent.map((e) => e.status)).toEqual(['accepted', 'rejected', 'rejected', 'accepted', 'rejected', 'rejected', 'rejected', 'accepted']);
     expect(recent[1]).toMatchObject({ status: 'rejected', reason: 'traits must be an object (got string)', userId: 'ok-4', payload: { traits: 'should be an object' } });
     expect(recent[2]).toMatchObject({ status: 'rejected', payload: 'not an object', type: null });
     expect(recent[0]).toMatchObject({ status: 'accepted', userId: 'ok-5', type: 'identify', payload: { traits: { email: 'ok5@example.com' } } });
+    // ids of the request's: a<request>-<index> for accepted events, x<request>-<index> for rejected ones
+    const entryIds = recent.map((e) => /^([ax])(.+)-(\d+)$/.exec(e.id));
+    expect(entryIds.map((m) => m && [m[1], Number(m[3])])).toEqual([7, 6, 5, 4, 3, 2, 1, 0].map((i, k) => [recent[k].status === 'accepted' ? 'a' : 'x', i]));
+    expect(new Set(entryIds.map((m) => m?.[2])).size).toBe(1);
   });
 
   it('pushes events.received to subscribers within 250 ms of the commit', async () => {
@@ -245,9 +286,16 @@ describe('ingest protocol', () => {
   });
 
   it('keeps the stats and the debugger sample across a restart', async () => {
+    await s.loader.flush();
     await s.log.flush();
     const counters = s.log.counters('src_1');
+    const inTable = await countEvents(s.wh, 'src_1');
+    // what this file sent to src_1: the retried webhook batch (5), the retried /v1/batch body (2) and dup-1 (1) were duplicates
+    expect(counters.accepted).toBe(inTable);
+    expect(counters.duplicates).toBe(8);
+    expect(counters.received).toBe(counters.accepted + counters.duplicates + counters.rejected);
     const live = s.sample.recent('src_1', 100);
+    expect(live.length).toBeLessThan(100); // the whole history of src_1 is in the sample
     // a second log on the same file, as after a restart
     const log2 = await createEventLog(await s.wh.connect());
     expect(log2.counters('src_1')).toEqual(counters);
@@ -255,19 +303,32 @@ describe('ingest protocol', () => {
     const sample2 = createEventSample();
     await sample2.restore(log2);
     const restored = sample2.recent('src_1', 100);
-    // the same accepted and rejected entries (duplicates are not kept in the log), each kind newest first;
-    // entries received in the same millisecond may interleave differently.
-    const key = (e: { id: string; status: string; reason?: string }) => `${e.id}|${e.status}|${e.reason ?? ''}`;
-    const liveKept = live.filter((e) => e.status !== 'duplicate');
-    expect(restored.length).toBe(Math.min(100, liveKept.length));
-    expect(new Set(restored.map(key))).toEqual(new Set(liveKept.map(key)));
-    for (const status of ['accepted', 'rejected']) {
-      expect(restored.filter((e) => e.status === status).map(key)).toEqual(liveKept.filter((e) => e.status === status).map(key));
-    }
+    // Live entries carry ids of their request (a<request>-<index>, x<request>-<index>); restored ones the log's (e<seq>, r<id>).
+    expect(live.every((e) => /^[ax].+-\d+$/.test(e.id) && e.id[0] === (e.status === 'accepted' ? 'a' : 'x'))).toBe(true);
+    expect(restored.every((e) => (e.status === 'accepted' ? /^e\d+$/ : /^r\d+$/).test(e.id))).toBe(true);
+    // The log keeps each event once, as first received: the live entries of retried events are not restored.
+    const firstArrivals = (entries: SampleEntry[]) => {
+      const seen = new Set<string | null | undefined>();
+      return [...entries]
+        .reverse()
+        .filter((e) => !seen.has(e.messageId) && seen.add(e.messageId))
+        .reverse();
+    };
+    const strip = ({ id: _id, ...rest }: SampleEntry) => rest;
+    const liveAccepted = firstArrivals(live.filter((e) => e.status === 'accepted'));
+    const liveRejected = live.filter((e) => e.status === 'rejected');
+    expect(liveAccepted.length).toBe(live.filter((e) => e.status === 'accepted').length - 8);
+    expect(restored.length).toBe(liveAccepted.length + liveRejected.length);
+    // the same accepted and rejected entries, each kind newest first (entries received in the same millisecond
+    // may interleave differently between the kinds).
+    const restoredAccepted = restored.filter((e) => e.status === 'accepted');
+    expect(restoredAccepted.map(strip)).toEqual(liveAccepted.map(strip));
+    expect(restored.filter((e) => e.status === 'rejected').map(strip)).toEqual(liveRejected.map(strip));
+    expect(restoredAccepted.map((e) => e.id)).toEqual((await rows(s, `source_id = 'src_1'`)).map((x) => `e${x.seq}`).reverse());
     expect(restored.find((e) => e.reason === 'traits must be an object (got string)')).toMatchObject({ payload: { traits: 'should be an object' } });
     const stats = await log2.stats('src_1', NOW);
     expect(stats).toMatchObject({ ...counters });
-    expect(stats.today).toBe(await countEvents(s.wh, 'src_1'));
+    expect(stats.today).toBe(inTable);
     await log2.close();
   });
 

@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Fastify from 'fastify';
+import { openJournal } from '../../../src-main/core/events/journal';
+import { startLoader } from '../../../src-main/core/events/loader';
 import { createEventLog } from '../../../src-main/core/events/log';
 import { createEventSample } from '../../../src-main/core/events/sample';
 import { registerIngestRoutes } from '../../../src-main/core/ingest/routes';
@@ -20,12 +22,16 @@ async function main() {
   await applyMigrations(setup);
   setup.closeSync();
   const log = await createEventLog(await instance.connect(), options.log);
+  const journal = openJournal(join(dir, 'journal'), await log.journalMark());
+  const loader = startLoader({ journal, log, workerPath: process.env.INGEST_LOADER_WORKER });
+  // What a previous run journaled is in the log before this one says it is ready.
+  await loader.flush();
   const sample = createEventSample();
   await sample.restore(log);
   const app = Fastify({ logger: false });
   await app.register(registerIngestRoutes, {
     resolveWriteKey: (k: string) => (k.startsWith('wk_') ? { sourceId: 'src_1' } : null),
-    eventLog: log,
+    journal,
     sample,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -33,11 +39,13 @@ async function main() {
   process.stdout.write(JSON.stringify({ ready: true, port }) + '\n');
   const stop = async () => {
     await app.close();
+    await loader.close();
+    await journal.close();
     await log.close();
     instance.closeSync();
     process.exit(0);
   };
-  if (process.env.INGEST_METRICS) setInterval(() => process.stderr.write(JSON.stringify({ ...log.metrics(), memory: process.memoryUsage() }) + '\n'), 2000).unref();
+  if (process.env.INGEST_METRICS) setInterval(() => process.stderr.write(JSON.stringify({ ...log.metrics(), loader: loader.metrics(), memory: process.memoryUsage() }) + '\n'), 2000).unref();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -59,6 +59,8 @@ export async function startApp(opts: { dataDir?: string; sourceId?: string } = {
         if (res.status !== 200 || body.rejected?.length) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
         accepted += body.accepted ?? 0;
       }
+      // Answered once journaled: wait until the events table holds them.
+      await core.eventsLoaded();
       return accepted;
     },
     call,

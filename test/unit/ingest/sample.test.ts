@@ -75,28 +75,28 @@ describe('event sample', () => {
 
 describe('sampleEntries', () => {
   const facts = (n: number) => ({ type: 'track', event: 'E', userId: `u${n}`, anonymousId: null, messageId: `m${n}` });
-  it('interleaves accepted, duplicate and rejected events by batch index, newest first', () => {
+  it('interleaves accepted and rejected events by batch index, newest first', () => {
     const entries = sampleEntries(
       {
         sourceId: 's1',
         receivedAt: '2025-11-02T09:00:00.000Z',
         accepted: [
-          { index: 0, facts: facts(0), payload: { n: 0 }, seq: 10 },
-          { index: 2, facts: facts(2), payload: { n: 2 }, seq: null },
-          { index: 3, facts: facts(3), payload: { n: 3 }, seq: 11 },
+          { index: 0, facts: facts(0), payload: { n: 0 }, id: 'q-0' },
+          { index: 2, facts: facts(2), payload: { n: 2 }, id: 'q-2' },
+          { index: 3, facts: facts(3), payload: { n: 3 }, id: 'q-3' },
         ],
-        rejected: [{ index: 1, facts: facts(1), payload: 'bad', reason: 'nope', id: 5 }],
+        rejected: [{ index: 1, facts: facts(1), payload: 'bad', reason: 'nope', id: 'q-1' }],
       },
       10,
     );
-    expect(entries.map((e) => [e.status, e.id.slice(0, 1), e.reason ?? null])).toEqual([
-      ['accepted', 'e', null],
-      ['duplicate', 'd', 'already stored (same source and messageId)'],
-      ['rejected', 'r', 'nope'],
-      ['accepted', 'e', null],
+    expect(entries.map((e) => [e.status, e.id, e.reason ?? null])).toEqual([
+      ['accepted', 'aq-3', null],
+      ['accepted', 'aq-2', null],
+      ['rejected', 'xq-1', 'nope'],
+      ['accepted', 'aq-0', null],
     ]);
-    expect(entries[0]).toMatchObject({ id: 'e11', sourceId: 's1', userId: 'u3', messageId: 'm3', payload: { n: 3 } });
-    expect(entries[2]).toMatchObject({ id: 'r5', payload: 'bad' });
-    expect(sampleEntries({ sourceId: 's1', receivedAt: 'x', accepted: [], rejected: [{ index: 0, facts: facts(0), payload: 1, reason: 'r', id: 1 }] }, 0)).toEqual([]);
+    expect(entries[0]).toMatchObject({ sourceId: 's1', userId: 'u3', messageId: 'm3', payload: { n: 3 } });
+    expect(entries[2]).toMatchObject({ payload: 'bad' });
+    expect(sampleEntries({ sourceId: 's1', receivedAt: 'x', accepted: [], rejected: [{ index: 0, facts: facts(0), payload: 1, reason: 'r', id: 'q-0' }] }, 0)).toEqual([]);
   });
 });
