@@ -108,6 +108,10 @@ export function startLoader(opts: LoaderOptions): Loader {
   let enqueued = queue.length;
   let loadedCount = 0;
   let closing = false;
+  // Backoff sleeps end early when close() is called.
+  let closed!: () => void;
+  const closeSignal = new Promise<void>((r) => (closed = r));
+  const backoff = (ms: number) => Promise.race([sleep(ms), closeSignal]);
   let running: Promise<void> | null = null;
   let waiters: { target: number; resolve: (ok: boolean) => void }[] = [];
 
@@ -171,7 +175,7 @@ export function startLoader(opts: LoaderOptions): Loader {
         metrics.lastError = (err as Error).message;
         // Closing: the batch stays in the journal for the next start.
         if (closing) throw err;
-        await sleep(Math.min(5000, 100 * 2 ** attempt));
+        await backoff(Math.min(5000, 100 * 2 ** attempt));
       }
     }
   }
@@ -195,7 +199,8 @@ export function startLoader(opts: LoaderOptions): Loader {
         metrics.retries++;
         metrics.lastError = (err as Error).message;
         if (closing) throw err;
-        await sleep(Math.min(30_000, 200 * 2 ** attempt));
+        await backoff(Math.min(30_000, 200 * 2 ** attempt));
+        if (closing) throw err;
       }
     }
   }
@@ -288,8 +293,11 @@ export function startLoader(opts: LoaderOptions): Loader {
     async close(drainMs = 5000) {
       busy = 0;
       clearInterval(sampler);
-      await Promise.race([this.flush(), sleep(drainMs)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.flush(), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
       closing = true;
+      closed();
       await running;
       const w = worker;
       worker = null;

@@ -274,13 +274,9 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
     } catch (err) {
       return Promise.reject(err);
     }
-    return appendRows(sourceId, rows, rejected);
-  }
-
-  function appendRows(sourceId: string, rows: EncodedRows, rejected: readonly RejectedEvent[] = [], mark?: JournalMark): Promise<AppendResult> {
-    if (closed) return Promise.reject(new LogClosedError(retryAfter));
-    const { ids, data, lastMs } = rows;
-    const size = ids.length + rejected.length;
+    // The bounds protect memory from callers that append directly; the journal's loader bounds its own batches
+    // (a refusal of part of a loader batch would make it retry that batch for ever).
+    const size = rows.ids.length + rejected.length;
     const pending = queuedEvents + inflightEvents;
     if (pending > 0 && pending + size > maxPending) {
       metrics.overloaded++;
@@ -288,12 +284,23 @@ export async function createEventLog(connection: DuckDBConnection, opts: EventLo
         new OverloadedError(`The event log is busy: ${pending} events are waiting to be stored (limit ${maxPending}). Retry later.`, retryAfter),
       );
     }
-    if (pendingBytes > 0 && pendingBytes + data.length > maxPendingBytes) {
+    if (pendingBytes > 0 && pendingBytes + rows.data.length > maxPendingBytes) {
       metrics.overloaded++;
       return Promise.reject(
         new OverloadedError(`The event log is busy: ${Math.round(pendingBytes / 1048576)} MiB of events are waiting to be stored. Retry later.`, retryAfter),
       );
     }
+    return enqueue(sourceId, rows, rejected, size);
+  }
+
+  function appendRows(sourceId: string, rows: EncodedRows, rejected: readonly RejectedEvent[] = [], mark?: JournalMark): Promise<AppendResult> {
+    if (closed) return Promise.reject(new LogClosedError(retryAfter));
+    const size = rows.ids.length + rejected.length;
+    return enqueue(sourceId, rows, rejected, size, mark);
+  }
+
+  function enqueue(sourceId: string, rows: EncodedRows, rejected: readonly RejectedEvent[], size: number, mark?: JournalMark): Promise<AppendResult> {
+    const { ids, data, lastMs } = rows;
     return new Promise<AppendResult>((resolve, reject) => {
       queue.push({ sourceId, ids, data, rejected, size, lastMs, mark, resolve, reject });
       queuedEvents += size;

@@ -60,9 +60,11 @@ function start(script: string, dir: string): Promise<{ child: ChildProcess; port
 }
 
 async function stopChild(child: ChildProcess) {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`code ${code} signal ${signal}`)));
   child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await exited, err).toBe('code 0 signal null');
 }
 
 /** Events stored per batch (`c<client>-b<n>`). */

@@ -1,13 +1,18 @@
 /**
- * The event log on a real DuckDB file: group commit, durability before the
- * answer, deduplication, overload (503 + Retry-After), storage failure (500,
- * nothing stored), counters and sample persisted across restarts.
+ * The event log on a real DuckDB file, behind the ingest journal: group
+ * commit, durability before the answer, deduplication, overload (503 +
+ * Retry-After from the journal's bounds, OverloadedError from the log's own),
+ * storage failure (a failing warehouse: answered 200 from the journal, loaded
+ * once when it recovers; a failing journal: 500, nothing stored), counters and
+ * sample persisted across restarts.
  */
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventLog, dedupeKey, LogClosedError, OverloadedError, StorageError } from '../../../src-main/core/events/log';
 import { DEDUPE_KEY_SQL } from '../../../src-main/core/events/schema';
 import type { AppendEvent, RejectedEvent } from '../../../src-main/core/events/types';
-import { countEvents, json, openWarehouse, removeDir, send, startServer, type TestWarehouse } from './helpers';
+import { countEvents, json, openWarehouse, removeDir, send, startServer, type RawResponse, type TestServer, type TestWarehouse } from './helpers';
 
 /** Realistic Segment events (~0.9 KB each, like analytics.js output). */
 function segmentBatch(n: number, prefix: string) {
@@ -57,7 +62,11 @@ const rej = (index: number, reason = 'bad'): RejectedEvent => ({
 });
 
 let cleanup: (() => Promise<void>)[] = [];
+/** Injected warehouse faults: cleared first, so that a test failing half-way leaves a loader that can finish and stop. */
+let faults: { failing: boolean }[] = [];
 afterEach(async () => {
+  for (const f of faults) f.failing = false;
+  faults = [];
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
 });
@@ -67,6 +76,36 @@ async function server(opts: Parameters<typeof startServer>[0] = {}) {
   cleanup.push(() => s.stop());
   return s;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const until = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A warehouse that fails every commit while `failing` is set (the loader retries); cleared after each test. */
+function failingWarehouse(message: string) {
+  const fault = {
+    failing: true,
+    beforeCommit: () => {
+      if (fault.failing) throw new Error(message);
+    },
+  };
+  faults.push(fault);
+  return fault;
+}
+
+/** Events stored per request (the messageId prefix before '-'), and how many distinct messageIds each has. */
+async function storedByRequest(s: TestServer): Promise<Map<string, { rows: number; distinct: number }>> {
+  const rows = await s.wh.query<[string, bigint, bigint]>(`SELECT split_part(message_id, '-', 1), count(*), count(DISTINCT message_id) FROM events GROUP BY 1`);
+  return new Map(rows.map(([p, n, d]) => [p, { rows: Number(n), distinct: Number(d) }]));
+}
+
+const statuses = (rs: RawResponse[]) => rs.map((r) => r.status);
 
 async function warehouse(options?: Record<string, string>) {
   const wh = await openWarehouse(undefined, options);
@@ -313,30 +352,96 @@ describe('group commit', () => {
 });
 
 describe('overload', () => {
-  it('answers 503 with Retry-After when the queue is full, and loses nothing it answered 200 for', async () => {
-    const s = await server({ log: { maxPendingEvents: 1200, retryAfterSeconds: 7 } });
+  it('answers 503 with Retry-After once maxBacklogBytes wait to be loaded (the warehouse fails), and stores each request answered 200 exactly once', async () => {
+    const fault = failingWarehouse('the warehouse is unavailable (injected)');
     const bodies = Array.from({ length: 24 }, (_, k) => JSON.stringify(segmentBatch(500, `o${k}`)));
+    // Room for one request, not two: whatever is journaled before the first write ends is accepted, everything after is refused.
+    const s = await server({
+      answerWhenLoaded: false,
+      log: { beforeCommit: fault.beforeCommit },
+      journal: { maxBacklogBytes: Math.round(Buffer.byteLength(bodies[0]) * 1.5), retryAfterSeconds: 7 },
+    });
     const rs = await Promise.all(bodies.map((b) => send(s, '/v1/events', b, json())));
     const ok = rs.filter((r) => r.status === 200);
     const busy = rs.filter((r) => r.status === 503);
     expect(ok.length + busy.length).toBe(24);
-    expect(busy.length).toBeGreaterThan(0);
     expect(ok.length).toBeGreaterThan(0);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const r of ok) expect(r.json).toEqual({ accepted: 500, rejected: [] });
     for (const r of busy) {
       expect(r.headers['retry-after']).toBe('7');
       expect(r.json.error.code).toBe('unavailable');
+      expect(r.json.error.message).toMatch(/waiting to be loaded/);
     }
-    await s.log.flush();
-    // exactly the events of the 200s are stored, each once
-    const okIds = new Set<number>();
-    rs.forEach((r, k) => r.status === 200 && okIds.add(k));
-    const stored = await s.wh.query<[string, bigint]>(`SELECT split_part(message_id, '-', 1), count(*) FROM events GROUP BY 1`);
-    const byRequest = new Map(stored.map(([p, n]) => [Number(p.slice(1)), Number(n)]));
-    expect([...byRequest.keys()].sort((a, b) => a - b)).toEqual([...okIds].sort((a, b) => a - b));
-    for (const n of byRequest.values()) expect(n).toBe(500);
-    expect(s.log.metrics().overloaded).toBe(busy.length);
-    // once drained, it accepts again
-    expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(500, 'after')), json())).status).toBe(200);
+    expect(s.journal.appended).toBe(ok.length);
+    // the warehouse stored nothing yet: the loader keeps retrying
+    await waitFor('a failed load', () => s.loader.metrics().retries >= 1);
+    expect(await countEvents(s.wh)).toBe(0);
+    expect(s.loader.lag).toBe(ok.length);
+    expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(500, 'late')), json())).status).toBe(503);
+
+    // the fault clears: the loader catches up with exactly the requests answered 200, each once
+    fault.failing = false;
+    expect(await s.loader.flush(20_000)).toBe(true);
+    const okIds = rs.flatMap((r, k) => (r.status === 200 ? [`o${k}`] : [])).sort();
+    const stored = await storedByRequest(s);
+    expect([...stored.keys()].sort()).toEqual(okIds);
+    for (const n of stored.values()) expect(n).toEqual({ rows: 500, distinct: 500 });
+    expect(s.log.metrics().duplicates).toBe(0);
+    expect(s.loader.metrics()).toMatchObject({ mismatches: 0, failedRecords: 0 });
+    expect(s.loader.metrics().retries).toBeGreaterThan(0);
+    expect(s.log.counters('src_1')).toMatchObject({ received: 500 * ok.length, accepted: 500 * ok.length, duplicates: 0 });
+    expect(s.journal.backlogBytes).toBe(0);
+    // once loaded, it accepts again
+    const after = await send(s, '/v1/events', JSON.stringify(segmentBatch(500, 'after')), json());
+    expect(after.status).toBe(200);
+    expect(await s.loader.flush(20_000)).toBe(true);
+    expect(await countEvents(s.wh)).toBe(500 * (ok.length + 1));
+  });
+
+  it('answers 503 with Retry-After to requests arriving while maxPendingBytes wait to be written, and stores each request answered 200 exactly once', async () => {
+    // A bound of one byte: a request arriving while another one is being written and synced is refused.
+    const s = await server({ answerWhenLoaded: false, journal: { maxPendingBytes: 1, retryAfterSeconds: 3 } });
+    const sent: { id: string; r: RawResponse }[] = [];
+    // Concurrent requests overlap in the journal's writer almost always; a few more rounds make sure.
+    for (let round = 0; round < 5 && !sent.some((x) => x.r.status === 503); round++) {
+      const ids = Array.from({ length: 40 }, (_, k) => `w${round}x${k}`);
+      const rs = await Promise.all(ids.map((id) => send(s, '/v1/events', JSON.stringify(segmentBatch(20, id)), json())));
+      rs.forEach((r, k) => sent.push({ id: ids[k], r }));
+    }
+    const ok = sent.filter((x) => x.r.status === 200);
+    const busy = sent.filter((x) => x.r.status === 503);
+    expect(ok.length + busy.length).toBe(sent.length);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const { r } of ok) expect(r.json).toEqual({ accepted: 20, rejected: [] });
+    for (const { r } of busy) {
+      expect(r.headers['retry-after']).toBe('3');
+      expect(r.json.error.code).toBe('unavailable');
+      expect(r.json.error.message).toMatch(/waiting to be written/);
+    }
+    expect(await s.loader.flush(20_000)).toBe(true);
+    const stored = await storedByRequest(s);
+    expect([...stored.keys()].sort()).toEqual(ok.map((x) => x.id).sort());
+    for (const n of stored.values()) expect(n).toEqual({ rows: 20, distinct: 20 });
+    expect(s.log.metrics().duplicates).toBe(0);
+    // one at a time, nothing waits: all accepted
+    for (let k = 0; k < 3; k++) expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(20, `seq${k}`)), json())).status).toBe(200);
+    expect(await s.loader.flush(20_000)).toBe(true);
+    expect(await countEvents(s.wh)).toBe(20 * (ok.length + 3));
+  });
+
+  it('answers 503 with Retry-After once the journal is closed (shutting down), and stores nothing of those requests', async () => {
+    const s = await server({ journal: { retryAfterSeconds: 2 } });
+    expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(5, 'open')), json())).status).toBe(200);
+    await s.journal.close();
+    const r = await send(s, '/v1/events', JSON.stringify(segmentBatch(5, 'closed')), json());
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('2');
+    expect(r.json.error.code).toBe('unavailable');
+    expect(await s.loader.flush(5_000)).toBe(true);
+    expect([...(await storedByRequest(s)).keys()]).toEqual(['open']);
+    expect(s.journal.appended).toBe(1);
   });
 
   it('refuses with OverloadedError at once from the log API, and after close() with LogClosedError (503)', async () => {
@@ -365,46 +470,106 @@ describe('overload', () => {
 });
 
 describe('storage failure', () => {
-  it('fails every request of the failing group with 500 and stores nothing of them', async () => {
-    let failing = true;
-    const s = await server({
-      log: {
-        beforeCommit: () => {
-          if (failing) throw new Error('disk full (injected)');
-        },
-      },
-    });
+  it('while every commit fails, requests are answered 200 (journaled) and nothing is stored; once it recovers, the retries store every event once', async () => {
+    const fault = failingWarehouse('disk full (injected)');
+    const s = await server({ answerWhenLoaded: false, log: { beforeCommit: fault.beforeCommit } });
     const bodies = Array.from({ length: 6 }, (_, k) => JSON.stringify(segmentBatch(200, `f${k}`)));
     const rs = await Promise.all(bodies.map((b) => send(s, '/v1/events', b, json())));
-    expect(rs.map((r) => r.status)).toEqual(Array(6).fill(500));
-    expect(rs[0].json.error).toEqual({ code: 'internal', message: 'The events could not be stored; nothing of this request was stored. Retry later.' });
-    // the events were inserted inside the transaction, then rolled back
+    expect(statuses(rs)).toEqual(Array(6).fill(200));
+    for (const r of rs) expect(r.json).toEqual({ accepted: 200, rejected: [] });
+    await waitFor('two failed loads', () => s.loader.metrics().retries >= 2);
+    expect(s.loader.metrics().lastError).toMatch(/disk full \(injected\)/);
+    expect(s.log.metrics().failedCommits).toBeGreaterThanOrEqual(2);
+    expect(await s.loader.flush(300)).toBe(false);
+    expect(s.loader.lag).toBe(6);
+    // the events were inserted inside the transaction, then rolled back, each time
     expect(await countEvents(s.wh)).toBe(0);
     expect(s.log.counters('src_1').received).toBe(0);
     expect(Number((await s.wh.query<[bigint]>('SELECT count(*) FROM ingest_stats'))[0][0])).toBe(0);
-    expect(s.log.metrics().failedCommits).toBeGreaterThanOrEqual(1);
-    expect(s.sample.recent('src_1')).toEqual([]);
-    // recovers, and a retry of the same batches is stored in full
-    failing = false;
-    const again = await Promise.all(bodies.map((b) => send(s, '/v1/events', b, json())));
-    expect(again.map((r) => r.json.accepted)).toEqual(Array(6).fill(200));
-    expect(await countEvents(s.wh)).toBe(1200);
+    expect(await s.log.journalMark()).toBeNull();
+
+    fault.failing = false;
+    expect(await s.loader.flush(20_000)).toBe(true);
+    const stored = await storedByRequest(s);
+    expect([...stored.keys()].sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    for (const n of stored.values()) expect(n).toEqual({ rows: 200, distinct: 200 });
+    expect(s.log.metrics().duplicates).toBe(0);
+    expect(s.log.counters('src_1')).toMatchObject({ received: 1200, accepted: 1200, duplicates: 0 });
+    expect(s.loader.metrics()).toMatchObject({ mismatches: 0, failedRecords: 0 });
+    expect(s.loader.metrics().retries).toBeGreaterThan(0);
+    expect(s.loader.lag).toBe(0);
+    expect(s.journal.backlogBytes).toBe(0);
+    expect(await s.log.journalMark()).not.toBeNull();
+    // later requests go straight through
+    expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(10, 'after')), json())).status).toBe(200);
+    expect(await s.loader.flush(20_000)).toBe(true);
+    expect(await countEvents(s.wh)).toBe(1210);
   });
 
-  it('a real DuckDB failure (the table is gone) is a 500 with nothing stored, and the log recovers', async () => {
-    const s = await server();
+  it('a real DuckDB failure (the table is gone): answered 200, nothing stored while it lasts, every event stored once when the table is back', async () => {
+    const s = await server({ answerWhenLoaded: false });
     expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(5, 'pre')), json())).status).toBe(200);
+    expect(await s.loader.flush(20_000)).toBe(true);
     const admin = await s.wh.connect();
     await admin.run('ALTER TABLE events RENAME TO events_moved');
+    let moved = true;
+    // If the test fails half-way, put the table back so that the loader can finish and stop.
+    cleanup.push(async () => {
+      if (moved) await admin.run('ALTER TABLE events_moved RENAME TO events').catch(() => undefined);
+    });
     const rs = await Promise.all([0, 1, 2].map((k) => send(s, '/v1/events', JSON.stringify(segmentBatch(50, `gone${k}`)), json())));
-    expect(rs.map((r) => r.status)).toEqual([500, 500, 500]);
+    expect(statuses(rs)).toEqual([200, 200, 200]);
+    for (const r of rs) expect(r.json).toEqual({ accepted: 50, rejected: [] });
+    await waitFor('a failed load', () => s.loader.metrics().retries >= 1);
     expect(s.log.metrics().lastError).toMatch(/events/);
-    await admin.run('ALTER TABLE events_moved RENAME TO events');
-    expect(await countEvents(s.wh)).toBe(5);
+    expect(s.loader.metrics().lastError).toMatch(/events/);
+    expect(Number((await s.wh.query<[bigint]>('SELECT count(*) FROM events_moved'))[0][0])).toBe(5);
     expect(s.log.counters('src_1').received).toBe(5);
-    const ok = await send(s, '/v1/events', JSON.stringify(segmentBatch(50, 'gone0')), json());
-    expect(ok.json).toEqual({ accepted: 50, rejected: [], duplicates: 0 });
-    expect(await countEvents(s.wh)).toBe(55);
+    expect(s.loader.lag).toBe(3);
+
+    await admin.run('ALTER TABLE events_moved RENAME TO events');
+    moved = false;
+    expect(await s.loader.flush(20_000)).toBe(true);
+    const stored = await storedByRequest(s);
+    expect([...stored.entries()].sort()).toEqual([
+      ['gone0', { rows: 50, distinct: 50 }],
+      ['gone1', { rows: 50, distinct: 50 }],
+      ['gone2', { rows: 50, distinct: 50 }],
+      ['pre', { rows: 5, distinct: 5 }],
+    ]);
+    expect(s.log.metrics().duplicates).toBe(0);
+    expect(s.log.counters('src_1')).toMatchObject({ received: 155, accepted: 155, duplicates: 0 });
+    expect(s.loader.metrics().retries).toBeGreaterThan(0);
+    expect(s.loader.metrics().mismatches).toBe(0);
+    // a client sending one of those batches again anyway is answered 200, and nothing is stored twice
+    const again = await send(s, '/v1/events', JSON.stringify(segmentBatch(50, 'gone0')), json());
+    expect(again.json).toEqual({ accepted: 50, rejected: [] });
+    expect(await s.loader.flush(20_000)).toBe(true);
+    expect(await countEvents(s.wh)).toBe(155);
+    expect(s.log.metrics().duplicates).toBe(50);
+  });
+
+  // The journal's segment is on a full disk: /dev/full takes the file's place (Linux), so every write fails with ENOSPC.
+  it.skipIf(!existsSync('/dev/full'))('a journal write failure (the disk is full) is a 500, and nothing of those requests is stored', async () => {
+    const wh = await warehouse();
+    mkdirSync(join(wh.dir, 'journal'));
+    symlinkSync('/dev/full', join(wh.dir, 'journal', '0000000001.journal'));
+    const s = await server({ wh, answerWhenLoaded: false });
+    const rs = await Promise.all([0, 1, 2].map((k) => send(s, '/v1/events', JSON.stringify(segmentBatch(20, `full${k}`)), json())));
+    expect(statuses(rs)).toEqual([500, 500, 500]);
+    for (const r of rs) {
+      expect(r.json.error).toEqual({ code: 'internal', message: 'The events could not be stored; nothing of this request was stored. Retry later.' });
+    }
+    // while the disk stays full, the next request fails the same way
+    expect((await send(s, '/v1/events', JSON.stringify(segmentBatch(20, 'full3')), json())).status).toBe(500);
+    expect(s.journal.appended).toBe(0);
+    expect(s.journal.backlogBytes).toBe(0);
+    expect(s.loader.lag).toBe(0);
+    expect(await s.loader.flush(1_000)).toBe(true);
+    expect(await countEvents(s.wh)).toBe(0);
+    expect(s.log.counters('src_1').received).toBe(0);
+    // not even in the debugger's feed
+    expect(s.sample.recent('src_1')).toEqual([]);
   });
 
   it('rejects with StorageError from the log API', async () => {

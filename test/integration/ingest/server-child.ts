@@ -36,7 +36,6 @@ async function main() {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
-  process.stdout.write(JSON.stringify({ ready: true, port }) + '\n');
   const stop = async () => {
     await app.close();
     await loader.close();
@@ -48,6 +47,8 @@ async function main() {
   if (process.env.INGEST_METRICS) setInterval(() => process.stderr.write(JSON.stringify({ ...log.metrics(), loader: loader.metrics(), memory: process.memoryUsage() }) + '\n'), 2000).unref();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Ready only once the handlers are in place: a parent may send SIGTERM as soon as it reads this line.
+  process.stdout.write(JSON.stringify({ ready: true, port }) + '\n');
 }
 
 main().catch((err) => {
