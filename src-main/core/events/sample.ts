@@ -27,10 +27,17 @@ export interface SampleSource {
   recentBySource(sourceId: string, limit: number): Promise<SampleEntry[]>;
 }
 
+/** A request's entries (newest first), made only if they are still among the newest when read or published. */
+export interface LazyEntries {
+  /** How many entries get() returns (at most). */
+  count: number;
+  get(): readonly SampleEntry[];
+}
+
 export interface EventSample {
   readonly capacity: number;
   /** Add a request's entries (newest first) after their commit, and publish them. */
-  record(sourceId: string, entries: readonly SampleEntry[]): void;
+  record(sourceId: string, entries: readonly SampleEntry[] | LazyEntries): void;
   /** The newest entries of a source, newest first (limit defaults to capacity). */
   recent(sourceId: string, limit?: number): SampleEntry[];
   /** Load every source's newest entries from the log; entries recorded meanwhile stay in front. */
@@ -43,21 +50,75 @@ export interface EventSample {
   close(): void;
 }
 
+interface Chunk {
+  count: number;
+  get(): readonly SampleEntry[];
+}
+
+const resolved = (entries: readonly SampleEntry[]): Chunk => ({ count: entries.length, get: () => entries });
+
+/** Made once, on first use; a failure gives no entries (the debugger feed must never fail anything). */
+function lazy(entries: LazyEntries): Chunk {
+  let made: readonly SampleEntry[] | null = null;
+  return {
+    count: entries.count,
+    get() {
+      if (made) return made;
+      try {
+        made = entries.get();
+      } catch {
+        made = [];
+      }
+      return made;
+    },
+  };
+}
+
 export function createEventSample(opts: EventSampleOptions = {}): EventSample {
   const capacity = Math.max(1, opts.capacity ?? 100);
   const interval = Math.max(0, opts.publishIntervalMs ?? 50);
-  const buffers = new Map<string, SampleEntry[]>();
+  // Newest first; a list keeps only the chunks that can still be among the newest `capacity` entries.
+  const buffers = new Map<string, Chunk[]>();
   const listeners = new Set<SampleListener>();
-  const pending = new Map<string, SampleEntry[]>();
+  const pending = new Map<string, Chunk[]>();
+
+  function push(list: Chunk[] | undefined, chunk: Chunk): Chunk[] {
+    const out = [chunk];
+    let n = chunk.count;
+    for (const c of list ?? []) {
+      if (n >= capacity) break;
+      out.push(c);
+      n += c.count;
+    }
+    return out;
+  }
+
+  function materialize(list: Chunk[] | undefined): SampleEntry[] {
+    const out: SampleEntry[] = [];
+    for (const c of list ?? []) {
+      for (const e of c.get()) {
+        if (out.length >= capacity) return out;
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** The buffer's entries, made once and kept as one chunk. */
+  function entriesOf(sourceId: string): SampleEntry[] {
+    const list = materialize(buffers.get(sourceId));
+    buffers.set(sourceId, [resolved(list)]);
+    return list;
+  }
   const lastPublish = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout | NodeJS.Immediate>();
   let closed = false;
 
   function publish(sourceId: string) {
     timers.delete(sourceId);
-    const events = pending.get(sourceId);
+    const events = materialize(pending.get(sourceId));
     pending.delete(sourceId);
-    if (!events || events.length === 0) return;
+    if (events.length === 0) return;
     lastPublish.set(sourceId, performance.now());
     const msg: EventsReceived = { sourceId, events };
     for (const l of listeners) {
@@ -81,13 +142,12 @@ export function createEventSample(opts: EventSampleOptions = {}): EventSample {
     }
   }
 
-  function record(sourceId: string, entries: readonly SampleEntry[]) {
-    if (entries.length === 0) return;
-    const newest = entries.length > capacity ? entries.slice(0, capacity) : entries;
-    const buf = buffers.get(sourceId) ?? [];
-    buffers.set(sourceId, newest.concat(buf).slice(0, capacity));
+  function record(sourceId: string, entries: readonly SampleEntry[] | LazyEntries) {
+    const chunk = 'get' in entries ? lazy(entries) : resolved(entries);
+    if (chunk.count === 0) return;
+    buffers.set(sourceId, push(buffers.get(sourceId), chunk));
     if (listeners.size === 0) return;
-    pending.set(sourceId, newest.concat(pending.get(sourceId) ?? []).slice(0, capacity));
+    pending.set(sourceId, push(pending.get(sourceId), chunk));
     schedule(sourceId);
   }
 
@@ -96,15 +156,15 @@ export function createEventSample(opts: EventSampleOptions = {}): EventSample {
     record,
     recent(sourceId, limit = capacity) {
       const n = Math.max(0, Math.min(capacity, Math.floor(limit)));
-      return (buffers.get(sourceId) ?? []).slice(0, n);
+      return entriesOf(sourceId).slice(0, n);
     },
     async restore(from) {
       const ids = await from.sourceIds();
       for (const id of ids) {
         const loaded = await from.recentBySource(id, capacity);
-        const current = buffers.get(id) ?? [];
+        const current = entriesOf(id);
         const have = new Set(current.map((e) => e.id));
-        buffers.set(id, current.concat(loaded.filter((e) => !have.has(e.id))).slice(0, capacity));
+        buffers.set(id, [resolved(current.concat(loaded.filter((e) => !have.has(e.id))).slice(0, capacity))]);
       }
     },
     subscribe(listener) {

@@ -248,8 +248,11 @@ export interface CheckedEvents {
   /** How many events are accepted (prepareEvents would accept exactly these). */
   accepted: number;
   rejected: RejectedItem[];
-  /** The last `sample` accepted events, normalized, in batch order (for the debugger). */
-  sampled: SampledItem[];
+  /**
+   * The last `sample` accepted events, normalized, in batch order (for the debugger). Computed when
+   * called: the debugger publishes at most every 50 ms, so most requests' samples are never needed.
+   */
+  sampled(): SampledItem[];
 }
 
 /**
@@ -277,11 +280,14 @@ export function checkEvents(req: RequestEvents, opts: PrepareOptions & { sample:
     }
     accepted.push(index);
   }
-  const sampled: SampledItem[] = [];
-  for (let i = Math.max(0, accepted.length - opts.sample); i < accepted.length; i++) {
-    const index = accepted[i];
-    const normalized = exact.get(index) ?? normalize(req, req.items[index], index, opts, receivedAt);
-    sampled.push({ index, normalized, facts: eventFacts(normalized) });
-  }
+  const sampled = () => {
+    const out: SampledItem[] = [];
+    for (let i = Math.max(0, accepted.length - opts.sample); i < accepted.length; i++) {
+      const index = accepted[i];
+      const normalized = exact.get(index) ?? normalize(req, req.items[index], index, opts, receivedAt);
+      out.push({ index, normalized, facts: eventFacts(normalized) });
+    }
+    return out;
+  };
   return { accepted: accepted.length, rejected, sampled };
 }

@@ -127,23 +127,22 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: IngestDep
       throw new IngestError('internal', 'The events could not be stored; nothing of this request was stored. Retry later.');
     }
 
-    try {
-      const tail = rejected.slice(Math.max(0, rejected.length - cap));
-      deps.sample.record(
-        owner.sourceId,
+    // The debugger's entries are made when published (at most every 50 ms), from the newest request.
+    const tail = rejected.slice(Math.max(0, rejected.length - cap));
+    const sourceId = owner.sourceId;
+    deps.sample.record(sourceId, {
+      count: Math.min(cap, checked.accepted + tail.length),
+      get: () =>
         sampleEntries(
           {
-            sourceId: owner.sourceId,
+            sourceId,
             receivedAt: receivedAt.toISOString(),
-            accepted: checked.sampled.map((a) => ({ index: a.index, facts: a.facts, payload: a.normalized, id: `${requestId}-${a.index}` })),
+            accepted: checked.sampled().map((a) => ({ index: a.index, facts: a.facts, payload: a.normalized, id: `${requestId}-${a.index}` })),
             rejected: tail.map((r) => ({ index: r.index, facts: r.facts, payload: r.payload, reason: r.reason, id: `${requestId}-${r.index}` })),
           },
           cap,
         ),
-      );
-    } catch {
-      /* the debugger feed must never fail a stored request */
-    }
+    });
 
     const response: IngestResponse = { accepted: checked.accepted, rejected: rejected.map((r) => ({ index: r.index, reason: r.reason })) };
     return reply.code(200).send(response);

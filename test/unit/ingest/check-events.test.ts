@@ -64,7 +64,7 @@ function agree(c: Case): { accepted: number; rejected: number; sizeRejected: num
   const label = `${c.label} (max ${c.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES})`;
   expect(checked.accepted, label).toBe(prepared.accepted.length);
   expect(
-    checked.sampled.map((s) => s.index),
+    checked.sampled().map((s) => s.index),
     label,
   ).toEqual(prepared.accepted.map((a) => a.index));
   expect(
@@ -74,11 +74,11 @@ function agree(c: Case): { accepted: number; rejected: number; sizeRejected: num
   if (requestId !== undefined) {
     // Deterministic ids: the debugger's normalized events and facts are the ones the log stores.
     expect(
-      checked.sampled.map((s) => s.normalized),
+      checked.sampled().map((s) => s.normalized),
       label,
     ).toEqual(prepared.accepted.map((a) => a.normalized));
     expect(
-      checked.sampled.map((s) => s.facts),
+      checked.sampled().map((s) => s.facts),
       label,
     ).toEqual(prepared.accepted.map((a) => a.facts));
     expect(
@@ -88,7 +88,7 @@ function agree(c: Case): { accepted: number; rejected: number; sizeRejected: num
     // A partial sample: the last accepted events, with prepareEvents' messageIds.
     const few = checkEvents(splitBody(JSON.parse(text), route, Number.MAX_SAFE_INTEGER), { ...opts, sample: 3 });
     expect(
-      few.sampled.map((s) => [s.index, s.normalized.messageId]),
+      few.sampled().map((s) => [s.index, s.normalized.messageId]),
       label,
     ).toEqual(prepared.accepted.slice(-3).map((a) => [a.index, a.normalized.messageId]));
   }

@@ -25,6 +25,41 @@ describe('event sample', () => {
     expect(s.recent('s1')).toEqual([]);
   });
 
+  it('makes lazy entries only when they are still among the newest, once, and a failing one gives none', async () => {
+    const s = createEventSample({ capacity: 3, publishIntervalMs: 50 });
+    const got: EventsReceived[] = [];
+    s.subscribe((msg) => got.push(msg));
+    const made: string[] = [];
+    const lazy = (name: string, ids: string[]) => ({
+      count: ids.length,
+      get: () => {
+        made.push(name);
+        return ids.map((id) => entry(id));
+      },
+    });
+    // Three requests in one turn: the newest has capacity entries, so the older ones are never made.
+    s.record('s1', lazy('first', ['a2', 'a1']));
+    s.record('s1', lazy('second', ['b1']));
+    s.record('s1', lazy('third', ['c3', 'c2', 'c1']));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got.map((m) => m.events.map((e) => e.id))).toEqual([['c3', 'c2', 'c1']]);
+    expect(s.recent('s1').map((e) => e.id)).toEqual(['c3', 'c2', 'c1']);
+    expect(made).toEqual(['third']);
+    // Fewer than capacity: the previous chunk fills the rest; nothing is made twice.
+    s.record('s1', lazy('fourth', ['d1']));
+    expect(s.recent('s1').map((e) => e.id)).toEqual(['d1', 'c3', 'c2']);
+    expect(made).toEqual(['third', 'fourth']);
+    // A failing chunk gives no entries and breaks nothing.
+    s.record('s1', {
+      count: 1,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(s.recent('s1').map((e) => e.id)).toEqual(['d1', 'c3', 'c2']);
+    s.close();
+  });
+
   it('publishes after record, coalesced per source, within 250 ms', async () => {
     const s = createEventSample({ capacity: 100, publishIntervalMs: 50 });
     const got: { at: number; msg: EventsReceived }[] = [];
