@@ -24,6 +24,8 @@ describe('deleting a source', () => {
       body: JSON.stringify({ type: 'identify', userId: 'u1', traits: { email: 'a@example.com' } }),
     });
     expect(res.status).toBe(200);
+    // Answered once journaled: let it reach the events table first.
+    expect(await core.eventsLoaded(10_000)).toBe(true);
 
     await call('sources.delete', { id: source.id });
     expect(core.ctx.store.data.pipelines.map((p) => p.sourceId)).toEqual([other.id]);
