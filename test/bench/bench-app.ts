@@ -3,7 +3,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCore, type Core } from '../../src-main/core/app';
 import { GENERATED_MAPPING } from '../integration/pipelines/helpers';
 
@@ -36,7 +36,9 @@ export interface BenchApp {
 /** A real core in a fresh temp folder (ingest on loopback) with one Segment source and its key. */
 export async function openBenchApp(name: string): Promise<BenchApp> {
   const dir = await mkdtemp(join(tmpdir(), `krenalis-bench-${name}-`));
-  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0 });
+  // The journal loader's worker is the built one (this file runs bundled from tmp/bench, two levels down like test/bench).
+  const loaderWorker = fileURLToPath(new URL('../../out/main/ingest-loader.js', import.meta.url));
+  const core = await createCore({ dataDir: dir, ingestHost: '127.0.0.1', ingestPort: 0, loaderWorker });
   await core.start();
   const call = async <T,>(m: string, a: unknown = {}) => (await core.dispatcher.call(m, a)) as T;
   const source = await call<{ id: string }>('sources.create', { type: 'segment', name: 'Bench' });

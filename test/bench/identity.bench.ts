@@ -29,6 +29,8 @@ async function ingest(app: BenchApp, bodies: readonly string[]): Promise<void> {
       }
     }),
   );
+  // Answered once journaled: the pipeline reads the events table, filled behind the answers.
+  await app.core.eventsLoaded();
 }
 
 async function runPipeline(app: BenchApp, expected: number): Promise<{ secs: number; rate: number }> {

@@ -34,7 +34,7 @@ const PY = `def transform(event):
  * Ingest `count` events through the app's ingest endpoint as Segment's Webhook destination
  * sends them (bare JSON arrays of 500 events, `concurrency` connections); returns events/s.
  */
-async function ingest(app: BenchApp, count: number, concurrency: number): Promise<{ rate: number; how: string }> {
+async function ingest(app: BenchApp, count: number, concurrency: number): Promise<{ rate: number; storedRate: number; how: string }> {
   const generateEvents = await loadGenerator();
   const url = `${app.core.ctx.ingest.url}/v1/events`;
   const it = generateEvents({ count, seed: 7 })[Symbol.iterator]();
@@ -64,7 +64,14 @@ async function ingest(app: BenchApp, count: number, concurrency: number): Promis
     }),
   );
   const secs = (performance.now() - started) / 1000;
-  return { rate: count / secs, how: `HTTP POST /v1/events, 500-event webhook batches, ${concurrency} connections, same process` };
+  // Answered once journaled; pipelines read the events table, which the loader fills behind the answers.
+  await app.core.eventsLoaded();
+  const storedSecs = (performance.now() - started) / 1000;
+  return {
+    rate: count / secs,
+    storedRate: count / storedSecs,
+    how: `HTTP POST /v1/events, 500-event webhook batches, ${concurrency} connections, same process`,
+  };
 }
 
 async function runPipeline(app: BenchApp, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
@@ -94,7 +101,7 @@ export async function main(argv: string[]) {
   try {
     const rssBefore = process.memoryUsage().rss;
     const ing = await ingest(app, count, concurrency);
-    console.log(`ingest:   ${fmt(ing.rate)} events/s (${ing.how})`);
+    console.log(`ingest:   ${fmt(ing.rate)} events/s answered, ${fmt(ing.storedRate)} events/s into the events table (${ing.how})`);
 
     const map = await runPipeline(app, { kind: 'mapping', mapping: BENCH_MAPPING }, count);
     const st = app.core.pipelines.runner.stats;
@@ -103,7 +110,8 @@ export async function main(argv: string[]) {
     const metrics = await app.call<{ totals: Record<string, number> }>('pipelines.metrics', { id: map.id, minutes: 1440 });
     const users = (await app.call<{ rows: number[][] }>('warehouse.query', { sql: 'SELECT count(*) FROM users' })).rows[0][0];
     console.log(
-      `mapping:  ${fmt(map.rate)} events/s (${map.secs.toFixed(1)} s) = ${(map.rate / ing.rate).toFixed(2)}x the ingest rate (target >= 0.5); ` +
+      `mapping:  ${fmt(map.rate)} events/s (${map.secs.toFixed(1)} s) = ${(map.rate / ing.storedRate).toFixed(2)}x the rate into the events table, ` +
+        `${(map.rate / ing.rate).toFixed(2)}x the answer rate (target >= 0.5); ` +
         `${fmt(metrics.totals.filteredOut)} filtered out, ${fmt(users)} users; peak RSS ${fmt(Math.max(rssBefore, process.memoryUsage().rss) / 1048576)} MB`,
     );
 

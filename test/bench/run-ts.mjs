@@ -3,10 +3,13 @@ import { build } from 'esbuild';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildIfStale } from '../../scripts/build-if-stale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export async function runTsBench(name, args = process.argv.slice(2)) {
+  // The core runs the built journal loader's worker (out/main/ingest-loader.js).
+  buildIfStale();
   const out = join(root, 'tmp', 'bench', `${name}.bench.mjs`);
   await mkdir(dirname(out), { recursive: true });
   await build({
