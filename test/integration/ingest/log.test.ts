@@ -158,7 +158,7 @@ describe('group commit', () => {
     for (let i = 1; i < all.length; i++) expect(all[i]).toBeGreaterThan(all[i - 1]);
   });
 
-  it('through the log API: 8 concurrent 500-event appends make one commit, cheaper than 8 sequential ones', async () => {
+  it('through the log API: 8 concurrent 500-event appends make one commit (8 sequential ones make 8)', async () => {
     // No automatic checkpoint in the middle of a round (it would land on either side at random).
     const wh = await warehouse({ checkpoint_threshold: '1GB' });
     const log = await createEventLog(await wh.connect());
@@ -177,8 +177,8 @@ describe('group commit', () => {
       expect(rs.every((r) => r.stored === 500)).toBe(true);
       expect(log.metrics().commits - m0.commits).toBe(1);
     }
+    // Times are printed, not asserted: on a shared machine they are noise (bench:ingest measures throughput).
     console.info(`[group commit, log API] 5 rounds of 8 x 500 events: sequential ${times.sequential.toFixed(0)} ms (40 commits), concurrent ${times.concurrent.toFixed(0)} ms (5 commits)`);
-    expect(times.concurrent).toBeLessThan(times.sequential);
     expect(await countEvents(wh)).toBe(2 * 5 * 8 * 500);
     await log.close();
   });
