@@ -79,7 +79,7 @@ export function startLoader(opts: LoaderOptions): Loader {
   const workerPath = opts.workerPath ?? defaultWorkerPath();
   const batchEvents = Math.min(20_000, opts.batchEvents ?? 5000);
   const batchBytes = opts.batchBytes ?? 32 * 1024 * 1024;
-  // Under the log's bound of bytes waiting (64 MiB by default), so that one chunk is never refused.
+  // Bounds the rows of one transaction (an envelope context copied into every event can make them far larger than the journal bytes).
   const chunkBytes = opts.chunkBytes ?? 32 * 1024 * 1024;
   const metrics: LoaderMetrics = { batches: 0, records: 0, failedRecords: 0, retries: 0, mismatches: 0, yieldedMs: 0, lastError: null };
   const busyAbove = opts.busyAbove ?? 0.3;
