@@ -45,3 +45,40 @@ export async function openBenchApp(name: string): Promise<BenchApp> {
   const keys = await call<{ keys: { key: string }[] }>('writeKeys.list', { sourceId: source.id });
   return { core, sourceId: source.id, writeKey: keys.keys[0].key, dir, call };
 }
+
+/**
+ * Post request bodies to the app's /v1/events over `concurrency` connections, as Segment's webhook
+ * does (a 503/429 is retried after 50 ms); resolves when every body was answered 200.
+ */
+export async function postAll(app: BenchApp, bodies: string[], concurrency = 8): Promise<void> {
+  const url = `${app.core.ctx.ingest.url}/v1/events`;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let body = bodies.shift(); body !== undefined; body = bodies.shift()) {
+        for (;;) {
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.writeKey}` }, body });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+          if (res.status !== 503 && res.status !== 429) throw new Error(`ingest answered ${res.status}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }),
+  );
+}
+
+/** Create a pipeline, enable it and time it until it has processed `expected` events; it is disabled after. */
+export async function runPipeline(app: BenchApp, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
+  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation });
+  const started = performance.now();
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
+  for (;;) {
+    const s = await app.call<{ processed: number; pending: number; lastError: string | null }>('pipelines.status', { id: p.id });
+    if (s.lastError) throw new Error(`pipeline error: ${s.lastError}`);
+    if (s.processed >= expected && s.pending === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const secs = (performance.now() - started) / 1000;
+  await app.call('pipelines.setEnabled', { id: p.id, enabled: false });
+  return { secs, rate: expected / secs, id: p.id };
+}

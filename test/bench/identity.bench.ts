@@ -6,46 +6,12 @@
  */
 import { rm } from 'node:fs/promises';
 import { writeProfile } from '../../src-main/core/pipelines/sql';
-import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, type BenchApp, type Json } from './bench-app';
-
-
-
-
-
+import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, postAll, runPipeline, type BenchApp, type Json } from './bench-app';
 
 async function ingest(app: BenchApp, bodies: readonly string[]): Promise<void> {
-  const url = `${app.core.ctx.ingest.url}/v1/events`;
-  const queue = [...bodies];
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let body = queue.shift(); body !== undefined; body = queue.shift()) {
-        for (;;) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.writeKey}` }, body });
-          await res.arrayBuffer();
-          if (res.status === 200) break;
-          if (res.status !== 503 && res.status !== 429) throw new Error(`ingest answered ${res.status}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    }),
-  );
+  await postAll(app, [...bodies]);
   // Answered once journaled: the pipeline reads the events table, filled behind the answers.
   await app.core.eventsLoaded();
-}
-
-async function runPipeline(app: BenchApp, expected: number): Promise<{ secs: number; rate: number }> {
-  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation: { kind: 'mapping', mapping: BENCH_MAPPING } });
-  const started = performance.now();
-  await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
-  for (;;) {
-    const s = await app.call<{ processed: number; pending: number; lastError: string | null }>('pipelines.status', { id: p.id });
-    if (s.lastError) throw new Error(`pipeline error: ${s.lastError}`);
-    if (s.processed >= expected && s.pending === 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const secs = (performance.now() - started) / 1000;
-  await app.call('pipelines.setEnabled', { id: p.id, enabled: false });
-  return { secs, rate: expected / secs };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -77,7 +43,7 @@ export async function main(argv: string[]) {
       }
       await ingest(app, bodies);
       for (const k of Object.keys(writeProfile)) delete writeProfile[k];
-      const r = await runPipeline(app, count);
+      const r = await runPipeline(app, { kind: 'mapping', mapping: BENCH_MAPPING }, count);
       const st = app.core.pipelines.runner.stats;
       console.log(`  runner (ms): read ${fmt(st.read)}, transform ${fmt(st.transform)}, identity ${fmt(st.lookup)}, write ${fmt(st.write)}, commit ${fmt(st.commit)}`);
       console.log(`  statements (ms): ${Object.entries(writeProfile).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);

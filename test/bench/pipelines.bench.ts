@@ -8,7 +8,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { writeProfile } from '../../src-main/core/pipelines/sql';
-import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, type BenchApp, type Json } from './bench-app';
+import { arg, BENCH_MAPPING, loadGenerator, openBenchApp, postAll, runPipeline, type BenchApp, type Json } from './bench-app';
 
 
 
@@ -36,7 +36,6 @@ const PY = `def transform(event):
  */
 async function ingest(app: BenchApp, count: number, concurrency: number): Promise<{ rate: number; storedRate: number; how: string }> {
   const generateEvents = await loadGenerator();
-  const url = `${app.core.ctx.ingest.url}/v1/events`;
   const it = generateEvents({ count, seed: 7 })[Symbol.iterator]();
   const next = (): string | null => {
     const batch: Json[] = [];
@@ -50,19 +49,7 @@ async function ingest(app: BenchApp, count: number, concurrency: number): Promis
   const bodies: string[] = [];
   for (let b = next(); b !== null; b = next()) bodies.push(b);
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let body = bodies.shift(); body !== undefined; body = bodies.shift()) {
-        for (;;) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.writeKey}` }, body });
-          await res.arrayBuffer();
-          if (res.status === 200) break;
-          if (res.status !== 503 && res.status !== 429) throw new Error(`ingest answered ${res.status}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    }),
-  );
+  await postAll(app, bodies, concurrency);
   const secs = (performance.now() - started) / 1000;
   // Answered once journaled; pipelines read the events table, which the loader fills behind the answers.
   await app.core.eventsLoaded();
@@ -72,21 +59,6 @@ async function ingest(app: BenchApp, count: number, concurrency: number): Promis
     storedRate: count / storedSecs,
     how: `HTTP POST /v1/events, 500-event webhook batches, ${concurrency} connections, same process`,
   };
-}
-
-async function runPipeline(app: BenchApp, transformation: unknown, expected: number): Promise<{ secs: number; rate: number; id: string }> {
-  const p = await app.call<{ id: string }>('pipelines.create', { sourceId: app.sourceId, name: 'bench', enabled: false, transformation });
-  const started = performance.now();
-  await app.call('pipelines.setEnabled', { id: p.id, enabled: true });
-  for (;;) {
-    const s = await app.call<{ processed: number; pending: number; lastError: string | null }>('pipelines.status', { id: p.id });
-    if (s.lastError) throw new Error(`pipeline error: ${s.lastError}`);
-    if (s.processed >= expected && s.pending === 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const secs = (performance.now() - started) / 1000;
-  await app.call('pipelines.setEnabled', { id: p.id, enabled: false });
-  return { secs, rate: expected / secs, id: p.id };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
