@@ -207,10 +207,12 @@ export function openJournal(dir: string, from: JournalMark | null, opts: Journal
     }
   }
   let fh: FileHandle | null = null;
-  if (live.length === 0) {
-    closeSync(openSync(path(current), 'a'));
+  /** An empty segment file, its name made durable too. */
+  const createSegment = (n: number) => {
+    closeSync(openSync(path(n), 'a'));
     syncDir(dir);
-  }
+  };
+  if (live.length === 0) createSegment(current);
 
   let backlog = recovered.reduce((a, r) => a + r.length, 0);
   let appendedCount = 0;
@@ -232,8 +234,7 @@ export function openJournal(dir: string, from: JournalMark | null, opts: Journal
     await old.close();
     fh = null;
     current++;
-    closeSync(openSync(path(current), 'a'));
-    syncDir(dir);
+    createSegment(current);
     size = 0;
   }
 

@@ -74,6 +74,8 @@ export function defaultWorkerPath(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const rowBytes = (p: LoadedRecord) => ('rows' in p ? p.rows.data.byteLength : 0);
+
 export function startLoader(opts: LoaderOptions): Loader {
   const { journal, log } = opts;
   const workerPath = opts.workerPath ?? defaultWorkerPath();
@@ -238,11 +240,7 @@ export function startLoader(opts: LoaderOptions): Loader {
       for (let i = 0; i < current.length; ) {
         let j = i;
         let bytes = 0;
-        const size = (k: number) => {
-          const p = parsed[k];
-          return 'rows' in p ? p.rows.data.byteLength : 0;
-        };
-        while (j < current.length && (j === i || bytes + size(j) <= chunkBytes)) bytes += size(j++);
+        while (j < current.length && (j === i || bytes + rowBytes(parsed[j]) <= chunkBytes)) bytes += rowBytes(parsed[j++]);
         try {
           await commit(current.slice(i, j), parsed.slice(i, j));
         } catch {

@@ -56,13 +56,11 @@ export function encodeRow(sourceId: string, e: AppendEvent, tsMs: number, recMs:
   return `${sourceId}${FIELD_SEP}${e.messageId}${FIELD_SEP}${e.type}${FIELD_SEP}${event}${FIELD_SEP}${userId}${FIELD_SEP}${anonymousId}${FIELD_SEP}${tsMs}${FIELD_SEP}${recMs}${FIELD_SEP}${FIELD_SEP}${e.raw}`;
 }
 
-
 export function epochMs(iso: string, what: string): number {
   const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
   if (!Number.isFinite(ms)) throw new TypeError(`${what} is not a valid date: ${iso}`);
   return ms;
 }
-
 
 /** A request's accepted events as the writer takes them. */
 export interface EncodedRows {

@@ -50,10 +50,8 @@ export interface EventSample {
   close(): void;
 }
 
-interface Chunk {
-  count: number;
-  get(): readonly SampleEntry[];
-}
+/** A request's entries as the sample keeps them (made or not). */
+type Chunk = LazyEntries;
 
 const resolved = (entries: readonly SampleEntry[]): Chunk => ({ count: entries.length, get: () => entries });
 
